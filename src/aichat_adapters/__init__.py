@@ -1,0 +1,1 @@
+"""aichat_adapters: clients, transports, cookie sources, CLI and stub server."""

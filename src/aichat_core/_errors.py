@@ -1,0 +1,137 @@
+"""The exception tree: every error the SDK raises is an :class:`AichatError`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIStatusError",
+    "AichatError",
+    "AuthenticationError",
+    "ChallengeError",
+    "ConnectError",
+    "CookiesNotFoundError",
+    "InvalidRequestError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ResponseFormatError",
+    "ServerError",
+    "ServiceError",
+    "TransportError",
+]
+
+
+class AichatError(Exception):
+    """Base of every error raised by aichat-client.
+
+    ``attempts`` is how many HTTP requests the failed call made (0 when it
+    failed before sending anything).
+    """
+
+    def __init__(self, message: str, *, attempts: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidRequestError(AichatError, ValueError):
+    """Bad messages, parameters, model or options; nothing was sent."""
+
+
+class CookiesNotFoundError(AichatError, RuntimeError):
+    """No cookie source gave cookies.
+
+    ``tried`` holds one ``(source, reason)`` pair per source that was asked.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tried: tuple[tuple[str, str], ...] = (),
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message, attempts=attempts)
+        self.tried = tried
+
+    @classmethod
+    def from_tried(cls, tried: tuple[tuple[str, str], ...]) -> CookiesNotFoundError:
+        """Build the error with a message that lists every source and why it gave nothing."""
+        lines = "; ".join(f"{source}: {reason}" for source, reason in tried) or "no source"
+        message = (
+            f"no cookies for chat-gpt.org ({lines}). Open https://chat-gpt.org in a "
+            "browser, then export its cookies into AICHAT_COOKIES or a cookies.txt file, "
+            "or pass cookies=... to the client"
+        )
+        return cls(message, tried=tried)
+
+
+class TransportError(AichatError):
+    """No complete HTTP answer was received."""
+
+
+class ConnectError(TransportError):
+    """The connection was refused, reset, or closed before the answer."""
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """The request, or the call's deadline, ran out of time."""
+
+
+class APIStatusError(AichatError):
+    """The service answered with a non-2xx status.
+
+    ``body`` is the start of the answer's text (truncated); ``retry_after`` is
+    the wait in seconds the service asked for, if any.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: str = "",
+        retry_after: float | None = None,
+        attempts: int = 0,
+    ) -> None:
+        super().__init__(message, attempts=attempts)
+        self.status_code = status_code
+        self.body = body
+        self.retry_after = retry_after
+
+
+class AuthenticationError(APIStatusError):
+    """401 or 403: the cookies are missing, stale or refused."""
+
+
+class ChallengeError(AuthenticationError):
+    """403 with an HTML page: the site's anti-bot challenge."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests."""
+
+
+class ServerError(APIStatusError):
+    """5xx: the service failed."""
+
+
+class ServiceError(AichatError):
+    """200 with ``{"response": false}``: the service refused to answer.
+
+    ``payload`` is the decoded JSON object.
+    """
+
+    def __init__(
+        self, message: str, *, payload: Mapping[str, Any], attempts: int = 0
+    ) -> None:
+        super().__init__(message, attempts=attempts)
+        self.payload = payload
+
+
+class ResponseFormatError(AichatError):
+    """The answer is not JSON, not an object, has no text message, or is too large."""

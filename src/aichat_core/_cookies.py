@@ -33,8 +33,8 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     name. The message names the part's position, never its value.
     """
     cookies: dict[str, str] = {}
-    for position, part in enumerate(header.split(";"), start=1):
-        part = part.strip()
+    for position, raw_part in enumerate(header.split(";"), start=1):
+        part = raw_part.strip()
         if not part:
             continue
         name, sep, value = part.partition("=")
@@ -59,7 +59,8 @@ def format_cookie_header(cookies: Mapping[str, str]) -> str:
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name or any(c in _FORBIDDEN_IN_NAME for c in name):
         raise InvalidRequestError(
-            f"invalid cookie name {name!r}: names are non-empty text without spaces, ';', ',' or '='"
+            f"invalid cookie name {name!r}: a name is non-empty text "
+            "without spaces, ';', ',' or '='"
         )
     return name
 

@@ -126,9 +126,7 @@ class ServiceError(AichatError):
     ``payload`` is the decoded JSON object.
     """
 
-    def __init__(
-        self, message: str, *, payload: Mapping[str, Any], attempts: int = 0
-    ) -> None:
+    def __init__(self, message: str, *, payload: Mapping[str, Any], attempts: int = 0) -> None:
         super().__init__(message, attempts=attempts)
         self.payload = payload
 

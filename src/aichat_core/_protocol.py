@@ -1,0 +1,170 @@
+"""The chat-gpt.org wire protocol: building requests and reading answers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+
+from aichat_core._cookies import format_cookie_header
+from aichat_core._errors import (
+    APIStatusError,
+    AuthenticationError,
+    ChallengeError,
+    InvalidRequestError,
+    RateLimitError,
+    ResponseFormatError,
+    ServerError,
+    ServiceError,
+)
+from aichat_core._http import HttpRequest, HttpResponse
+from aichat_core._params import GenerationParams
+from aichat_core._retry import parse_retry_after
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "USER_AGENT",
+    "Reply",
+    "build_request",
+    "check_base_url",
+    "parse_response",
+]
+
+DEFAULT_BASE_URL = "https://chat-gpt.org"
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+_BODY_EXCERPT = 500
+
+
+@attrs.frozen
+class Reply:
+    """A successful answer.
+
+    ``raw`` is the decoded JSON object, ``attempts`` the requests the call
+    made, ``elapsed`` its duration in seconds (attempts and waits together).
+    """
+
+    text: str
+    raw: Mapping[str, Any] = attrs.field(repr=False)
+    attempts: int = 1
+    elapsed: float = 0.0
+    status_code: int = 200
+
+
+def check_base_url(base_url: str) -> str:
+    """Return ``base_url`` without a trailing slash, or raise for a URL that cannot work."""
+    if not isinstance(base_url, str):
+        raise InvalidRequestError(f"base_url must be a string, not {type(base_url).__name__}")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequestError(
+            f"base_url {base_url!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL!r}"
+        )
+    if parts.query or parts.fragment:
+        raise InvalidRequestError(f"base_url {base_url!r} must not have a query or fragment")
+    return base_url.rstrip("/")
+
+
+def build_request(
+    prompt: str,
+    params: GenerationParams,
+    *,
+    base_url: str = DEFAULT_BASE_URL,
+    cookies: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> HttpRequest:
+    """The ``POST {base_url}/api/text`` request for one prompt.
+
+    ``headers`` are added last and may replace the browser-like defaults.
+    ``base_url`` is expected to be checked already (see :func:`check_base_url`).
+    """
+    body = {
+        "message": prompt,
+        "temperature": params.temperature,
+        "presence_penalty": params.presence_penalty,
+        "top_p": params.top_p,
+        "frequency_penalty": params.frequency_penalty,
+    }
+    merged = {
+        "content-type": "application/json",
+        "accept": "*/*",
+        "origin": base_url,
+        "referer": f"{base_url}/chat",
+        "user-agent": USER_AGENT,
+    }
+    if cookies:
+        merged["cookie"] = format_cookie_header(cookies)
+    for name, value in (headers or {}).items():
+        merged[name.lower()] = value
+    return HttpRequest(
+        method="POST",
+        url=f"{base_url}/api/text",
+        headers=tuple(merged.items()),
+        body=json.dumps(body, ensure_ascii=False).encode(),
+    )
+
+
+def parse_response(response: HttpResponse, *, now: float | None = None) -> Reply:
+    """Read an answer into a :class:`Reply`, or raise the matching typed error.
+
+    ``now`` (epoch seconds) is used to turn an HTTP-date ``Retry-After`` into
+    seconds; it defaults to the current time.
+    """
+    status = response.status_code
+    if 200 <= status < 300:
+        return _parse_success(response)
+    text = response.body[:_BODY_EXCERPT].decode("utf-8", "replace")
+    retry_after = parse_retry_after(
+        response.headers.get("retry-after"), now=time.time() if now is None else now
+    )
+    details: dict[str, Any] = {"status_code": status, "body": text, "retry_after": retry_after}
+    if 300 <= status < 400:
+        location = response.headers.get("location", "?")
+        raise APIStatusError(
+            f"HTTP {status}: redirect to {location} not followed (cookies are only sent to "
+            "base_url); check base_url",
+            **details,
+        )
+    if status == 403 and _looks_like_html(response):
+        raise ChallengeError(
+            "HTTP 403 with an anti-bot challenge page: the cookies are missing or stale; "
+            "open https://chat-gpt.org in a browser and export fresh cookies",
+            **details,
+        )
+    if status in (401, 403):
+        raise AuthenticationError(
+            f"HTTP {status}: the service refused the cookies; export fresh ones from a browser",
+            **details,
+        )
+    if status == 429:
+        wait = f" (Retry-After: {retry_after:g} s)" if retry_after is not None else ""
+        raise RateLimitError(f"HTTP 429: rate limited{wait}; slow down or retry later", **details)
+    if status >= 500:
+        raise ServerError(f"HTTP {status}: the service failed; retry later", **details)
+    raise APIStatusError(f"HTTP {status}: {text[:200]!r}", **details)
+
+
+def _looks_like_html(response: HttpResponse) -> bool:
+    return response.content_type == "text/html" or response.body.lstrip()[:1] == b"<"
+
+
+def _parse_success(response: HttpResponse) -> Reply:
+    try:
+        payload = json.loads(response.body)
+    except (ValueError, RecursionError) as exc:
+        excerpt = response.body[:100].decode("utf-8", "replace")
+        raise ResponseFormatError(f"the answer is not JSON: {excerpt!r}") from exc
+    if not isinstance(payload, dict):
+        raise ResponseFormatError(f"the answer is JSON but not an object: {type(payload).__name__}")
+    if payload.get("response") is False:
+        raise ServiceError(f"Error Response: {payload}", payload=payload)
+    message = payload.get("message")
+    if not isinstance(message, str):
+        raise ResponseFormatError(f"the answer has no text message: {str(payload)[:200]}")
+    return Reply(text=message, raw=payload, status_code=response.status_code)

@@ -32,12 +32,16 @@ class HttpRequest:
     body: bytes = attrs.field(repr=False)
 
 
+def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
 @attrs.frozen
 class HttpResponse:
     """One complete HTTP response. ``headers`` keys are lower-case."""
 
     status_code: int
-    headers: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys)
     body: bytes = attrs.field(default=b"", repr=False)
 
     @property

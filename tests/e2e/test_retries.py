@@ -1,0 +1,88 @@
+"""Retries, Retry-After and the deadline, over loopback, for every client kind."""
+
+from __future__ import annotations
+
+import pytest
+
+from aichat_adapters import RequestTimeoutError, RetryPolicy, ServerError
+from aichat_adapters.stub import Fault, StubServer
+
+from .conftest import Complete
+
+
+def test_503_503_ok_succeeds_on_the_third_attempt(complete: Complete, stub: StubServer) -> None:
+    stub.enqueue(Fault.status(503), Fault.status(503))
+
+    reply = complete("Hi")
+
+    assert reply.text == "Echo: Hi"
+    assert reply.attempts == 3
+    assert len(stub.requests) == 3
+
+
+def test_three_500s_exhaust_two_retries(complete: Complete, stub: StubServer) -> None:
+    stub.enqueue(Fault.status(500), Fault.status(500), Fault.status(500), Fault.reply("late"))
+
+    with pytest.raises(ServerError) as caught:
+        complete("Hi", client={"max_retries": 2})
+
+    assert caught.value.attempts == 3
+    assert len(stub.requests) == 3
+
+
+def test_429_with_retry_after_waits_then_succeeds(complete: Complete, stub: StubServer) -> None:
+    # The backoff alone would wait 10 ms: only Retry-After explains a one-second wait.
+    stub.enqueue(Fault.status(429, retry_after=1))
+
+    reply = complete("Hi")
+
+    assert reply.attempts == 2
+    assert reply.elapsed >= 0.95
+
+
+def test_retry_after_beyond_the_cap_is_not_waited_for(complete: Complete, stub: StubServer) -> None:
+    stub.enqueue(Fault.status(429, retry_after=3600))
+
+    with pytest.raises(Exception) as caught:
+        complete("Hi")
+
+    assert getattr(caught.value, "retry_after", None) == 3600
+    assert len(stub.requests) == 1
+
+
+def test_dropped_connection_is_retried(complete: Complete, stub: StubServer) -> None:
+    stub.enqueue(Fault.drop())
+
+    reply = complete("Hi")
+
+    assert reply.text == "Echo: Hi"
+    assert reply.attempts == 2
+
+
+def test_not_retried_statuses(complete: Complete, stub: StubServer) -> None:
+    stub.enqueue(Fault.status(400), Fault.reply("would succeed"))
+
+    with pytest.raises(Exception) as caught:
+        complete("Hi")
+
+    assert getattr(caught.value, "status_code", None) == 400
+    assert len(stub.requests) == 1
+
+
+def test_deadline_cuts_a_call_that_would_retry_longer(complete: Complete, stub: StubServer) -> None:
+    # Ten retries 0.2 s apart would take 2 s; a 0.5 s deadline allows about three attempts.
+    stub.enqueue(*[Fault.status(503)] * 11)
+    policy = RetryPolicy(max_retries=10, initial_wait=0.2, max_wait=0.2, jitter=0)
+
+    with pytest.raises(ServerError) as caught:
+        complete("Hi", client={"retry_policy": policy, "deadline": 0.5})
+
+    assert 1 <= caught.value.attempts <= 3
+    assert len(stub.requests) == caught.value.attempts
+
+
+def test_deadline_cuts_a_slow_attempt(complete: Complete, stub: StubServer) -> None:
+    stub.enqueue(Fault.delay(3.0))
+
+    with pytest.raises(RequestTimeoutError):
+        complete("Hi", client={"timeout": 30, "deadline": 0.3})

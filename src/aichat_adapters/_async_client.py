@@ -184,8 +184,12 @@ class AsyncAichatClient(BaseClient):
         async with send, receive, anyio.create_task_group() as group:
             for index, prompt in enumerate(items):
                 group.start_soon(one, index, prompt)
-            for _ in items:
-                yield await receive.receive()
+            try:
+                for _ in items:
+                    yield await receive.receive()
+            except GeneratorExit:  # closed early: cancel what is still in flight
+                group.cancel_scope.cancel()
+                return
 
     def conversation(self, system: str | None = None) -> AsyncChat:
         """A multi-turn chat that keeps its history."""

@@ -85,7 +85,13 @@ def test_parameters_travel_in_the_json_body(complete: Complete, stub: StubServer
         "top_p": 0.9,
         "frequency_penalty": 2,
     }
-    assert list(body) == ["message", "temperature", "presence_penalty", "top_p", "frequency_penalty"]
+    assert list(body) == [
+        "message",
+        "temperature",
+        "presence_penalty",
+        "top_p",
+        "frequency_penalty",
+    ]
 
 
 def test_extra_headers_are_sent(complete: Complete, stub: StubServer) -> None:
@@ -108,7 +114,9 @@ def test_required_cookies_pass_with_the_right_ones(kind: str) -> None:
 @pytest.mark.parametrize(
     "messages",
     [
-        pytest.param([{"role": "user", "content": [{"type": "text", "text": "a"}, "b"]}], id="parts"),
+        pytest.param(
+            [{"role": "user", "content": [{"type": "text", "text": "a"}, "b"]}], id="parts"
+        ),
         pytest.param(Message.user("ab"), id="message"),
         pytest.param({"role": "USER", "content": "ab"}, id="dict"),
     ],

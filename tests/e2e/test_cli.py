@@ -116,7 +116,14 @@ def test_refused_connection_exits_5() -> None:
         port = sock.getsockname()[1]
 
     result = run(
-        "ask", "Hi", "--base-url", f"http://127.0.0.1:{port}", "--cookies", "a=b", "--max-retries", "0"
+        "ask",
+        "Hi",
+        "--base-url",
+        f"http://127.0.0.1:{port}",
+        "--cookies",
+        "a=b",
+        "--max-retries",
+        "0",
     )
 
     assert result.returncode == 5

@@ -30,7 +30,9 @@ def assert_no_secret(text: str) -> None:
         assert secret not in text
 
 
-def test_secrets_are_sent_but_never_shown(stub: StubServer, caplog: pytest.LogCaptureFixture) -> None:
+def test_secrets_are_sent_but_never_shown(
+    stub: StubServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     client = AichatClient(**options_for(stub, max_retries=1))
     texts = [repr(client), repr(client.cookie_source), repr(StaticCookieSource(COOKIES))]

@@ -1,0 +1,353 @@
+"""Cookies read from the user's own browser profile, through rookiepy (extra ``browser``)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import math
+import os
+import re
+import sqlite3
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import closing
+from pathlib import Path
+from typing import Any, ClassVar, Final, Literal
+
+import attrs
+
+from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matches
+
+__all__ = ["BROWSERS", "BrowserCookieSource"]
+
+logger = logging.getLogger("aichat")
+
+_INSTALL = 'pip install "aichat-client[browser]"'
+
+_Family = Literal["chromium", "firefox", "safari"]
+
+# Browser name -> (rookiepy function, database family). The order is the order
+# in which the source tries them when no browser is named.
+_BROWSERS: Final[Mapping[str, tuple[str, _Family]]] = {
+    "chrome": ("chrome", "chromium"),
+    "firefox": ("firefox", "firefox"),
+    "edge": ("edge", "chromium"),
+    "brave": ("brave", "chromium"),
+    "chromium": ("chromium", "chromium"),
+    "opera": ("opera", "chromium"),
+    "opera_gx": ("opera_gx", "chromium"),
+    "vivaldi": ("vivaldi", "chromium"),
+    "librewolf": ("librewolf", "firefox"),
+    "arc": ("arc", "chromium"),
+    "safari": ("safari", "safari"),
+}
+
+#: Every browser name :class:`BrowserCookieSource` accepts, in the order it tries them.
+BROWSERS: Final[tuple[str, ...]] = tuple(_BROWSERS)
+
+# A host name: what rookiepy pastes into its SQL ``LIKE`` must be nothing more.
+_DOMAIN_RE: Final = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+# Firefox 142 and later store ``expiry`` in milliseconds and rookiepy passes the
+# number through. A date in seconds stays below this (an HTTP date ends at the
+# year 9999, 2.5e11 s); a date in milliseconds after 2001 is above it.
+_MILLISECONDS_FROM: Final = 10**12
+
+
+class _Unreadable(Exception):
+    """A browser or file gave nothing; the message is the reason (never a value)."""
+
+
+def _check_browser(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"browser must be a name such as 'chrome', not {value!r}")
+    name = re.sub(r"[\s-]+", "_", value.strip().lower())
+    if name not in _BROWSERS:
+        raise InvalidRequestError(
+            f"unknown browser {value!r}; supported: {', '.join(BROWSERS)} (or None to try them all)"
+        )
+    return name
+
+
+def _to_path(value: str | os.PathLike[str] | None) -> Path | None:
+    if value is None:
+        return None
+    try:
+        return Path(value).expanduser()
+    except TypeError:
+        raise InvalidRequestError(
+            f"cookie_file must be a path, not {type(value).__name__}"
+        ) from None
+
+
+def _check_domain(value: str) -> str:
+    domain = value.strip().strip(".").lower() if isinstance(value, str) else ""
+    if not _DOMAIN_RE.fullmatch(domain):
+        raise InvalidRequestError(
+            f"domain must be a host name such as 'chat-gpt.org', not {value!r}"
+        )
+    return domain
+
+
+@attrs.frozen
+class BrowserCookieSource:
+    """Reads the site's cookies from a browser profile on this machine, via rookiepy.
+
+    Needs the ``browser`` extra (``pip install "aichat-client[browser]"``).
+    rookiepy is imported on the first :meth:`get_cookies` call, not before.
+
+    Attributes:
+        browser: One of :data:`BROWSERS` (``"chrome"``, ``"firefox"``, ...).
+            ``None`` tries them all in that order; the first with cookies for
+            the domain wins (cookies from several browsers are never merged).
+        cookie_file: A profile's cookie database to read instead of looking
+            for one: Firefox's ``cookies.sqlite`` or Chrome's ``Cookies``
+            (``~`` is expanded). ``browser`` then says which kind it is;
+            ``None`` detects it from the tables.
+        domain: The site. Kept: cookies of this domain or its subdomains that
+            have not expired.
+
+    Raises:
+        InvalidRequestError: At construction, for an unknown browser name, a
+            bad domain, or ``cookie_file`` with ``browser="safari"``.
+    """
+
+    #: Reading a profile blocks (disk, keyring): async callers use a worker thread.
+    blocking: ClassVar[bool] = True
+
+    browser: str | None = attrs.field(default=None, converter=_check_browser)
+    cookie_file: Path | None = attrs.field(default=None, converter=_to_path)
+    domain: str = attrs.field(default="chat-gpt.org", converter=_check_domain)
+
+    def __attrs_post_init__(self) -> None:
+        if self.cookie_file is not None and self.browser == "safari":
+            raise InvalidRequestError(
+                "cookie_file can be read as a Firefox- or Chromium-family database; "
+                "for Safari leave cookie_file unset"
+            )
+
+    def get_cookies(self) -> dict[str, str]:
+        """Return the site's cookies from the first browser that has some.
+
+        Raises:
+            CookiesNotFoundError: rookiepy is missing, or no browser (or the
+                file) gave a cookie for the domain; ``.tried`` says why for each.
+        """
+        rookiepy = _import_rookiepy()
+        domains = [self.domain]
+        if self.cookie_file is not None:
+            path = self.cookie_file
+            attempts: Iterable[tuple[str, Callable[[], object]]] = [
+                (f"cookie file {path}", lambda: self._read_file(rookiepy, path))
+            ]
+        else:
+            attempts = self._browser_attempts(rookiepy, domains)
+        tried: list[tuple[str, str]] = []
+        for source, read in attempts:
+            try:
+                cookies, expired = self._select(_call_rookiepy(read))
+            except _Unreadable as exc:
+                reason = str(exc)
+            else:
+                if cookies:
+                    logger.debug(
+                        "browser cookies: %s gave %d cookie(s) for %s: %s",
+                        source,
+                        len(cookies),
+                        self.domain,
+                        ", ".join(sorted(cookies)),
+                    )
+                    return cookies
+                reason = (
+                    f"only expired cookies for {self.domain}"
+                    if expired
+                    else f"no cookies for {self.domain}"
+                )
+            logger.debug("browser cookies: %s gave none: %s", source, reason)
+            tried.append((source, reason))
+        raise CookiesNotFoundError.from_tried(tuple(tried))
+
+    def _browser_attempts(
+        self, rookiepy: Any, domains: list[str]
+    ) -> Iterable[tuple[str, Callable[[], object]]]:
+        names = [self.browser] if self.browser is not None else BROWSERS
+        for name in names:
+            function_name = _BROWSERS[name][0]
+            function = getattr(rookiepy, function_name, None)
+            if not callable(function):
+                if self.browser is None:
+                    continue  # not a browser of this operating system
+                yield name, _fail(f"rookiepy has no reader for {name} on {sys.platform}")
+                continue
+            yield name, _bind(function, domains)
+
+    def _read_file(self, rookiepy: Any, path: Path) -> object:
+        if not path.exists():
+            raise _Unreadable("file not found")
+        if not path.is_file():
+            raise _Unreadable("not a file")
+        family = _detect_family(path)
+        if self.browser is not None and _BROWSERS[self.browser][1] != family:
+            raise _Unreadable(
+                f"this is a {family.capitalize()}-family cookie database, not "
+                f"{self.browser}'s; pass the matching browser or browser=None"
+            )
+        domains = [self.domain]
+        if family == "firefox":
+            return rookiepy.firefox_based(str(path), domains)
+        if sys.platform == "win32":  # pragma: no cover - Windows only
+            local_state = _find_local_state(path)
+            if local_state is None:
+                raise _Unreadable(
+                    "no 'Local State' file found in the folders above it; "
+                    "on Windows it holds the key that decrypts the cookies"
+                )
+            return rookiepy.chromium_based(str(local_state), str(path), domains)
+        return rookiepy.chromium_based(str(path), domains)
+
+    def _select(self, raw: object) -> tuple[dict[str, str], int]:
+        """Keep unexpired cookies of the domain; one value per name.
+
+        When a name occurs more than once (several paths or subdomains), the
+        cookie set on the site's own domain wins, then the longest path, then
+        the latest expiry.
+        """
+        if not isinstance(raw, list):
+            raise _Unreadable(f"rookiepy returned {type(raw).__name__}, not a list")
+        now = time.time()
+        best: dict[str, tuple[tuple[bool, int, float], str]] = {}
+        expired = 0
+        for item in raw:
+            if not isinstance(item, Mapping):
+                continue
+            domain, name, value = item.get("domain"), item.get("name"), item.get("value")
+            if not (isinstance(domain, str) and isinstance(name, str) and isinstance(value, str)):
+                continue
+            if not name or not domain_matches(domain, self.domain):
+                continue
+            expires = _expiry_seconds(item.get("expires"))
+            if expires is not None and expires <= now:
+                expired += 1
+                continue
+            path = item.get("path")
+            rank = (
+                domain.strip().strip(".").lower() == self.domain,
+                len(path) if isinstance(path, str) else 0,
+                math.inf if expires is None else expires,
+            )
+            if name not in best or rank > best[name][0]:
+                best[name] = (rank, value)
+        return {name: value for name, (_, value) in best.items()}, expired
+
+
+def _import_rookiepy() -> Any:
+    # Typed as Any: rookiepy's stub gets some signatures wrong (firefox_based
+    # takes (db_path, domains), not a key path first), so this module calls
+    # only what it checked against the installed binary.
+    try:
+        return importlib.import_module("rookiepy")
+    except ImportError as exc:
+        raise CookiesNotFoundError.from_tried(
+            (("browser", f"rookiepy is not installed ({exc}); run: {_INSTALL}"),)
+        ) from None
+
+
+def _bind(function: Callable[..., object], domains: list[str]) -> Callable[[], object]:
+    return lambda: function(domains)
+
+
+def _fail(reason: str) -> Callable[[], object]:
+    def read() -> object:
+        raise _Unreadable(reason)
+
+    return read
+
+
+def _call_rookiepy(read: Callable[[], object]) -> object:
+    """Run a rookiepy read, turning every failure of it into :class:`_Unreadable`."""
+    try:
+        return read()
+    except _Unreadable:
+        raise
+    except Exception as exc:
+        raise _Unreadable(_describe(exc)) from None
+    except BaseException as exc:
+        # A panic in rookie's Rust code arrives as pyo3's PanicException, a
+        # BaseException; anything else (KeyboardInterrupt...) goes through.
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _Unreadable(f"rookiepy crashed reading it ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    """rookie's error text on one line: the message and its causes, without the location."""
+    parts: list[str] = []
+    for raw_line in str(exc).splitlines():
+        line = raw_line.strip()
+        if line.startswith("Location:"):
+            break
+        line = re.sub(r"^\d+: ", "", line)
+        if line and line != "Caused by:":
+            parts.append(line)
+    text = ": ".join(parts) or type(exc).__name__
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _describe(exc: Exception) -> str:
+    """A short reason for a rookiepy failure; rookie's errors carry no cookie values."""
+    detail = _first_line(exc)
+    text = detail.lower()
+    if isinstance(exc, PermissionError) or "permission denied" in text or "os error 13" in text:
+        return f"permission denied reading its profile ({detail})"
+    if "find cookies file" in text or "find any profile" in text:
+        return "no profile found"
+    if "decrypt" in text or "appbound" in text or "keychain" in text:
+        return f"decryption error ({detail})"
+    if text.startswith("canonicalize"):
+        return f"incomplete profile: no 'Local State' file beside it ({detail})"
+    if isinstance(exc, FileNotFoundError) or "no such file" in text:
+        return f"cookie database not found ({detail})"
+    if "database is locked" in text or "not a database" in text or "no such table" in text:
+        return f"cannot read the cookie database ({detail})"
+    return f"rookiepy failed: {type(exc).__name__}: {detail}"
+
+
+def _expiry_seconds(expires: object) -> float | None:
+    """Unix seconds, or ``None`` for a session cookie (rookiepy gives None or 0)."""
+    if isinstance(expires, bool) or not isinstance(expires, (int, float)) or expires <= 0:
+        return None
+    if expires >= _MILLISECONDS_FROM:
+        return expires / 1000
+    return float(expires)
+
+
+def _detect_family(path: Path) -> _Family:
+    """Which browser family wrote this database, by its tables."""
+    uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            tables = {
+                row[0]
+                for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+    except (sqlite3.Error, OSError) as exc:
+        raise _Unreadable(f"not a readable SQLite database ({_first_line(exc)})") from None
+    if "moz_cookies" in tables:
+        return "firefox"
+    if "cookies" in tables:
+        return "chromium"
+    raise _Unreadable(
+        "neither a Firefox (moz_cookies table) nor a Chromium (cookies table) cookie database"
+    )
+
+
+def _find_local_state(cookie_file: Path) -> Path | None:  # pragma: no cover - Windows only
+    # ...\User Data\Default\Network\Cookies -> ...\User Data\Local State
+    for folder in list(cookie_file.resolve().parents)[:3]:
+        candidate = folder / "Local State"
+        if candidate.is_file():
+            return candidate
+    return None

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from aichat_core._errors import InvalidRequestError
 
 __all__ = ["domain_matches", "format_cookie_header", "parse_cookie_header"]
 
-# Characters that would break a ``Cookie`` header or smuggle another header.
-_FORBIDDEN_IN_NAME = frozenset(' \t\r\n;,="')
-_FORBIDDEN_IN_VALUE = frozenset("\r\n;\x00")
+# RFC 6265: a name is a token; a value is visible ASCII without ';' (inner
+# spaces, which browsers tolerate, are kept). Anything else would break the
+# header, smuggle another one, or fail later inside the HTTP library.
+_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_VALUE = re.compile(r"(?:[\x21-\x3a\x3c-\x7e](?:[\x20-\x3a\x3c-\x7e]*[\x21-\x3a\x3c-\x7e])?)?")
 
 
 def domain_matches(cookie_domain: str, site: str) -> bool:
@@ -57,10 +60,10 @@ def format_cookie_header(cookies: Mapping[str, str]) -> str:
 
 
 def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not name or any(c in _FORBIDDEN_IN_NAME for c in name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidRequestError(
-            f"invalid cookie name {name!r}: a name is non-empty text "
-            "without spaces, ';', ',' or '='"
+            f"invalid cookie name {name!r}: a name is non-empty ASCII "
+            'without spaces, control characters or any of ()<>@,;:\\"/[]?={}'
         )
     return name
 
@@ -68,8 +71,9 @@ def _check_name(name: object) -> str:
 def _checked_value(name: str, value: object) -> str:
     if not isinstance(value, str):
         raise InvalidRequestError(f"the value of cookie {name!r} must be text")
-    if any(c in _FORBIDDEN_IN_VALUE for c in value):
+    if not _VALUE.fullmatch(value):
         raise InvalidRequestError(
-            f"the value of cookie {name!r} contains ';', a line break or NUL; copy it again"
+            f"the value of cookie {name!r} has a character a Cookie header cannot carry "
+            "(';', a control or non-ASCII character, or an outer space); copy it again"
         )
     return value

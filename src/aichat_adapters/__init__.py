@@ -6,6 +6,7 @@ Everything a user needs is importable from here::
 """
 
 from aichat_adapters._async_client import AskResult, AsyncAichatClient, AsyncChat
+from aichat_adapters._browser_cookies import BROWSERS, BrowserCookieSource
 from aichat_adapters._client import AichatClient, Chat
 from aichat_adapters._cookies import (
     ChainCookieSource,
@@ -46,6 +47,8 @@ __all__ = [
     "AsyncChat",
     "AsyncHttpxTransport",
     "AuthenticationError",
+    "BROWSERS",
+    "BrowserCookieSource",
     "ChainCookieSource",
     "ChallengeError",
     "Chat",

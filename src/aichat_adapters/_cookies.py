@@ -483,15 +483,21 @@ class ChainCookieSource:
 
 
 def _optional_sources() -> tuple[CookieSource, ...]:
-    """Sources that depend on an extra; the browser source will be appended here."""
-    return ()
+    """Sources that depend on an extra: the browsers (rookiepy, extra ``browser``).
+
+    Without the extra the browser source stays in the chain and reports how to
+    install it, so ``CookiesNotFoundError`` says so too.
+    """
+    from aichat_adapters._browser_cookies import BrowserCookieSource
+
+    return (BrowserCookieSource(),)
 
 
 def default_cookie_source() -> ChainCookieSource:
-    """The chain used when a client gets no cookies: ``AICHAT_COOKIES``, then the file.
+    """The chain used when a client gets no cookies: ``AICHAT_COOKIES``, the file, browsers.
 
     Returns:
-        ``ChainCookieSource(EnvCookieSource(), FileCookieSource(), *optional)``;
-        browsers join the end when the ``browser`` extra is installed.
+        ``ChainCookieSource(EnvCookieSource(), FileCookieSource(), BrowserCookieSource())``;
+        the browser source reads profiles when the ``browser`` extra is installed.
     """
     return ChainCookieSource(EnvCookieSource(), FileCookieSource(), *_optional_sources())

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 import aichat_adapters._cookies as cookies_module
+from aichat_adapters._browser_cookies import BrowserCookieSource
 from aichat_adapters._cookie_files import (
     parse_cookie_editor_json,
     parse_netscape_cookies,
@@ -200,7 +201,7 @@ def test_env_source_reads_header_strings_and_json(value: str, expected: dict[str
         ({"AICHAT_COOKIES": f"sid={SECRET}; {SECRET}"}, "part 2 is not of the form"),
         ({"AICHAT_COOKIES": f'{{"sid": "{SECRET}"'}, "not valid JSON (Expecting"),
         ({"AICHAT_COOKIES": f'{{"sid": ["{SECRET}"]}}'}, "cookie 'sid' must be text"),
-        ({"AICHAT_COOKIES": f'{{"sid": "{SECRET};x"}}'}, "cookie 'sid' contains ';'"),
+        ({"AICHAT_COOKIES": f'{{"sid": "{SECRET};x"}}'}, "cookie 'sid' has a character"),
         ({"AICHAT_COOKIES": "{" * 100_000}, "not valid JSON (Expecting property name"),
         ({"AICHAT_COOKIES": '{"a":' * 100_000}, "not valid JSON"),
         ({"AICHAT_COOKIES": '{"a": 1%s}' % ("0" * 5000)}, "not valid JSON"),
@@ -366,7 +367,7 @@ def test_netscape_filters_by_the_given_domain(domain: str, expected: dict[str, s
         (HEADER + netscape_line(".chat-gpt.org", "sid", SECRET, "1e999"), "expiry field"),
         (
             HEADER + netscape_line(".chat-gpt.org", "sid", SECRET + ";x"),
-            "cookie 'sid' contains ';'",
+            "cookie 'sid' has a character",
         ),
         (HEADER + netscape_line("", "sid", SECRET), "invalid domain field"),
         (HEADER + netscape_line(".chat-gpt.org", "", SECRET), "empty cookie name"),
@@ -507,7 +508,7 @@ def test_cookie_editor_entries(cookie: dict[str, object], expected: dict[str, st
         ),
         (
             json.dumps([editor_cookie("chat-gpt.org", "sid", SECRET + "\n")]),
-            "cookie 'sid' contains",
+            "cookie 'sid' has a character",
         ),
         (json.dumps([editor_cookie("chat-gpt.org", "s id", SECRET)]), "invalid cookie name 's id'"),
         (
@@ -888,10 +889,12 @@ def test_chain_tried_names_every_source(clean_env: Path) -> None:
     with pytest.raises(CookiesNotFoundError) as caught:
         default_cookie_source().get_cookies()
     path = clean_env / ".config" / "aichat" / "cookies.txt"
-    assert caught.value.tried == (
+    assert caught.value.tried[:2] == (
         ("env AICHAT_COOKIES", "AICHAT_COOKIES is not set"),
         (f"file {path}", "no such file"),
     )
+    browsers = {source for source, _ in caught.value.tried[2:]}
+    assert {"chrome", "firefox"} <= {label.split()[-1] for label in browsers}
     assert "AICHAT_COOKIES" in str(caught.value)
     assert str(path) in str(caught.value)
 
@@ -918,7 +921,11 @@ def test_default_chain_prefers_the_variable_to_the_file(
     assert chain.get_cookies() == {"sid": "from-file"}
     monkeypatch.setenv("AICHAT_COOKIES", "sid=from-env")
     assert chain.get_cookies() == {"sid": "from-env"}
-    assert [type(source) for source in chain.sources] == [EnvCookieSource, FileCookieSource]
+    assert [type(source) for source in chain.sources] == [
+        EnvCookieSource,
+        FileCookieSource,
+        BrowserCookieSource,
+    ]
 
 
 class Blocking:

@@ -129,6 +129,7 @@ def test_no_cookies_anywhere(
     missing = tmp_path / "nowhere" / "cookies.txt"
     monkeypatch.delenv("AICHAT_COOKIES", raising=False)
     monkeypatch.setenv("AICHAT_COOKIES_FILE", str(missing))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no browser profile either
 
     with pytest.raises(CookiesNotFoundError) as caught:
         call(kind, {"base_url": stub.url}, "Hi")

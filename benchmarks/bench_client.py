@@ -19,7 +19,13 @@ import httpx
 from aichat_adapters import AichatClient, AsyncAichatClient
 from aichat_adapters.stub import StubServer
 
-BODY = {"message": "Hi", "temperature": 0.5, "presence_penalty": 0, "top_p": 1, "frequency_penalty": 0}
+BODY = {
+    "message": "Hi",
+    "temperature": 0.5,
+    "presence_penalty": 0,
+    "top_p": 1,
+    "frequency_penalty": 0,
+}
 HEADERS = {"content-type": "application/json", "cookie": "session=bench"}
 
 

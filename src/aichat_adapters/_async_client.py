@@ -58,6 +58,7 @@ class AsyncAichatClient(BaseClient):
 
     def __init__(
         self,
+        *,
         cookies: Mapping[str, str] | str | None = None,
         cookie_source: Any | None = None,
         base_url: str = DEFAULT_BASE_URL,

@@ -11,7 +11,6 @@ from typing import Any
 import attrs
 
 from aichat_core import (
-    DEFAULT_BASE_URL,
     CookiesNotFoundError,
     GenerationParams,
     HttpRequest,

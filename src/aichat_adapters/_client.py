@@ -48,6 +48,7 @@ class AichatClient(BaseClient):
 
     def __init__(
         self,
+        *,
         cookies: Mapping[str, str] | str | None = None,
         cookie_source: Any | None = None,
         base_url: str = DEFAULT_BASE_URL,

@@ -1,4 +1,4 @@
-"""The httpx transports' mapping, checked with httpx.MockTransport (the e2e tests use real sockets)."""
+"""The httpx transports' mapping, with httpx.MockTransport (the e2e tests use real sockets)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from aichat_adapters import RequestTimeoutError, RetryPolicy, ServerError
+from aichat_adapters import (
+    APIStatusError,
+    RateLimitError,
+    RequestTimeoutError,
+    RetryPolicy,
+    ServerError,
+)
 from aichat_adapters.stub import Fault, StubServer
 
 from .conftest import Complete
@@ -43,10 +49,10 @@ def test_429_with_retry_after_waits_then_succeeds(complete: Complete, stub: Stub
 def test_retry_after_beyond_the_cap_is_not_waited_for(complete: Complete, stub: StubServer) -> None:
     stub.enqueue(Fault.status(429, retry_after=3600))
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(RateLimitError) as caught:
         complete("Hi")
 
-    assert getattr(caught.value, "retry_after", None) == 3600
+    assert caught.value.retry_after == 3600
     assert len(stub.requests) == 1
 
 
@@ -62,10 +68,10 @@ def test_dropped_connection_is_retried(complete: Complete, stub: StubServer) -> 
 def test_not_retried_statuses(complete: Complete, stub: StubServer) -> None:
     stub.enqueue(Fault.status(400), Fault.reply("would succeed"))
 
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(APIStatusError) as caught:
         complete("Hi")
 
-    assert getattr(caught.value, "status_code", None) == 400
+    assert caught.value.status_code == 400
     assert len(stub.requests) == 1
 
 

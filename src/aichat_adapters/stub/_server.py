@@ -198,7 +198,7 @@ class StubServer:
 
     def _uvicorn(self, **options: Any) -> uvicorn.Server:
         try:
-            import uvicorn  # noqa: PLC0415 - the optional extra, imported only to serve
+            import uvicorn
         except ImportError as exc:
             raise ImportError(
                 "the stub server needs uvicorn: pip install 'aichat-client[stub]'"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -161,7 +161,7 @@ class AsyncAichatClient(BaseClient):
 
     async def ask_many(
         self, prompts: Iterable[MessagesInput], *, concurrency: int = 8, **params: Any
-    ) -> AsyncIterator[AskResult]:
+    ) -> AsyncGenerator[AskResult, None]:
         """Ask every prompt, at most ``concurrency`` at once; yield results as they complete.
 
         A failed prompt gives an :class:`AskResult` with ``error`` set; it never

@@ -10,6 +10,7 @@ import anyio
 import pytest
 
 from aichat_adapters import AichatClient, AsyncAichatClient, InvalidRequestError
+from aichat_core import MessagesInput
 from aichat_adapters.stub import Fault, StubServer
 
 from .helpers import call, options_for
@@ -51,7 +52,7 @@ async def test_ask_many_answers_each_prompt_once_within_the_limit(stub: StubServ
 async def test_ask_many_reports_a_failed_prompt_without_stopping_the_others(
     stub: StubServer,
 ) -> None:
-    prompts = ["ok one", [{"role": "robot", "content": "bad"}], "ok two"]
+    prompts: list[MessagesInput] = ["ok one", [{"role": "robot", "content": "bad"}], "ok two"]
     stub.enqueue(Fault.refuse("moderated"))
 
     async with AsyncAichatClient(**options_for(stub)) as client:

@@ -10,8 +10,8 @@ import anyio
 import pytest
 
 from aichat_adapters import AichatClient, AsyncAichatClient, InvalidRequestError
-from aichat_core import MessagesInput
 from aichat_adapters.stub import Fault, StubServer
+from aichat_core import MessagesInput
 
 from .helpers import call, options_for
 

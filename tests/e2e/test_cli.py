@@ -1,30 +1,137 @@
-"""The installed ``aichat`` entry point, run in a subprocess against the stub."""
+"""The installed ``aichat`` entry point, run in a subprocess against the stub.
+
+``run`` and ``stdout_line`` are shared with ``test_cli_chat.py`` and
+``test_cli_batch.py``.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import queue
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import IO
 
+import httpx
 import pytest
 
 from aichat_adapters.stub import Fault, StubServer
 
 AICHAT = str(Path(sys.executable).parent / "aichat")
+WAIT = 20.0
+"""Upper bound, in seconds, of every wait on a subprocess."""
 
 
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test's environment without any ``AICHAT_*`` variable, plus ``extra``."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("AICHAT_")}
+    return {**base, **extra}
+
+
+def run(
+    *args: str,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``aichat ARGS`` to completion (stdin is empty unless given)."""
     return subprocess.run(
         [AICHAT, *args],
         capture_output=True,
         text=True,
-        timeout=60,
-        env={**base, **(env or {})},
+        timeout=WAIT,
+        env=clean_env(**(env or {})),
+        input=stdin if stdin is not None else "",
+        cwd=cwd,
         check=False,
     )
+
+
+def stdout_line(process: subprocess.Popen[str], timeout: float = WAIT) -> str:
+    """The next line of a running process's stdout, waiting at most ``timeout`` seconds."""
+    lines: queue.Queue[str] = queue.Queue()
+    stream: IO[str] | None = process.stdout
+    assert stream is not None
+    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        process.kill()
+        raise AssertionError(f"no line on stdout within {timeout} s") from None
+
+
+def no_cookies_env(tmp_path: Path) -> dict[str, str]:
+    """An environment where no cookie source has anything: empty home, missing file."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    return {"HOME": str(home), "AICHAT_COOKIES_FILE": str(tmp_path / "missing-cookies.txt")}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_without_the_cli_extra_it_prints_how_to_install_it() -> None:
+    code = "import sys; sys.modules['click'] = None; import aichat_adapters.cli as c; c.main()"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=clean_env(),
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert 'pip install "aichat-client[cli]"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["ask"], ["chat"], ["batch"], ["stub"], ["cookies"]])
+def test_help_documents_the_exit_codes(command: list[str]) -> None:
+    result = run(*command, "--help")
+
+    assert result.returncode == 0, result.stderr
+    for line in ("0    success", "2    usage", "3    cookies", "4    rate limit", "5    network"):
+        assert line in result.stdout
+
+
+def test_help_lists_every_command_and_the_common_options() -> None:
+    top = run("--help").stdout
+    ask = run("ask", "--help").stdout
+
+    for command in ("ask", "chat", "batch", "stub", "cookies"):
+        assert f"  {command} " in top
+    for option in ("--base-url", "--cookies", "--cookies-file", "--browser", "--proxy"):
+        assert option in ask
+    for option in ("--timeout", "--max-retries", "--stub"):
+        assert option in ask
+    for variable in ("AICHAT_BASE_URL", "AICHAT_COOKIES", "AICHAT_COOKIES_FILE", "AICHAT_PROXY"):
+        assert variable in ask
+
+
+def test_click_usage_errors_exit_2() -> None:
+    missing = run("ask")
+    unknown = run("ask", "Hi", "--no-such-option")
+
+    assert missing.returncode == 2
+    assert unknown.returncode == 2
+    assert "Traceback" not in missing.stderr + unknown.stderr
+
+
+# --------------------------------------------------------------------------- ask
 
 
 def test_ask_stub_goes_through_the_whole_stack() -> None:
@@ -61,20 +168,136 @@ def test_ask_sends_options_to_base_url(stub: StubServer) -> None:
     assert request.cookies == {"session": "abc", "other": "def"}
 
 
-def test_cookies_from_the_environment(stub: StubServer) -> None:
+def test_ask_reads_the_prompt_from_stdin(stub: StubServer) -> None:
+    result = run(
+        "ask", "-", "--base-url", stub.url, "--cookies", "a=b", stdin="line one\nline two\n"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Echo: line one\nline two\n"
+    assert stub.requests[0].json["message"] == "line one\nline two"  # type: ignore[index]
+
+
+def test_ask_with_an_empty_stdin_exits_2_and_sends_nothing(stub: StubServer) -> None:
+    result = run("ask", "-", "--base-url", stub.url, "--cookies", "a=b", stdin="\n")
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: InvalidRequestError: the prompt is empty (read from stdin); nothing to ask\n"
+    )
+    assert stub.requests == []
+
+
+def test_ask_json_prints_one_object(stub: StubServer) -> None:
+    stub.enqueue(Fault.status(503, retry_after=0))
+
+    result = run("ask", "Hi", "--json", "--base-url", stub.url, "--cookies", "a=b")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1
+    document = json.loads(result.stdout)
+    assert set(document) == {"reply", "attempts", "elapsed", "raw"}
+    assert document["reply"] == "Echo: Hi"
+    assert document["attempts"] == 2
+    assert 0 < document["elapsed"] < WAIT
+    assert document["raw"] == {"response": True, "message": "Echo: Hi"}
+
+
+def test_ask_system_message_goes_first(stub: StubServer) -> None:
+    result = run("ask", "Hi", "--system", "Be brief.", "--base-url", stub.url, "--cookies", "a=b")
+
+    assert result.returncode == 0, result.stderr
+    assert stub.requests[0].json["message"] == "System: Be brief.\nUser: Hi\nAssistant:"  # type: ignore[index]
+
+
+def test_base_url_and_cookies_from_the_environment(stub: StubServer) -> None:
     result = run("ask", "Hi", env={"AICHAT_BASE_URL": stub.url, "AICHAT_COOKIES": "sid=env"})
 
     assert result.returncode == 0, result.stderr
     assert stub.requests[0].cookies == {"sid": "env"}
 
 
+def test_cookies_from_a_json_object_in_the_environment(stub: StubServer) -> None:
+    cookies = json.dumps({"sid": "from-json"})
+    result = run("ask", "Hi", "--base-url", stub.url, env={"AICHAT_COOKIES": cookies})
+
+    assert result.returncode == 0, result.stderr
+    assert stub.requests[0].cookies == {"sid": "from-json"}
+
+
+def test_cookies_option_takes_a_json_object(stub: StubServer) -> None:
+    result = run("ask", "Hi", "--base-url", stub.url, "--cookies", '{"sid": "j", "cf": "k"}')
+
+    assert result.returncode == 0, result.stderr
+    assert stub.requests[0].cookies == {"sid": "j", "cf": "k"}
+
+
+def netscape(path: Path, *cookies: tuple[str, str, int]) -> Path:
+    """Write a Netscape cookies.txt of chat-gpt.org cookies (name, value, expiry)."""
+    lines = ["# Netscape HTTP Cookie File"]
+    lines += [
+        f".chat-gpt.org\tTRUE\t/\tTRUE\t{exp}\t{name}\t{value}" for name, value, exp in cookies
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_cookies_file_option_and_variable(stub: StubServer, tmp_path: Path) -> None:
+    option_file = netscape(tmp_path / "a.txt", ("sid", "from-option", 0))
+    env_file = netscape(tmp_path / "b.txt", ("sid", "from-env", 0))
+
+    by_option = run("ask", "Hi", "--base-url", stub.url, "--cookies-file", str(option_file))
+    by_env = run("ask", "Hi", "--base-url", stub.url, env={"AICHAT_COOKIES_FILE": str(env_file)})
+
+    assert by_option.returncode == 0, by_option.stderr
+    assert by_env.returncode == 0, by_env.stderr
+    assert [r.cookies for r in stub.requests] == [{"sid": "from-option"}, {"sid": "from-env"}]
+
+
+def test_a_cookie_option_on_the_command_line_beats_the_environment(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    cookie_file = netscape(tmp_path / "c.txt", ("sid", "from-file", 0))
+
+    result = run(
+        "ask",
+        "Hi",
+        "--base-url",
+        stub.url,
+        "--cookies-file",
+        str(cookie_file),
+        env={"AICHAT_COOKIES": "sid=from-env"},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert stub.requests[0].cookies == {"sid": "from-file"}
+
+
+def test_two_cookie_options_on_the_command_line_exit_2(stub: StubServer, tmp_path: Path) -> None:
+    result = run("ask", "Hi", "--base-url", stub.url, "--cookies", "a=b", "--cookies-file", "x.txt")
+
+    assert result.returncode == 2
+    assert "--cookies and --cookies-file" in result.stderr
+    assert stub.requests == []
+
+
+def test_an_unknown_browser_exits_2(stub: StubServer) -> None:
+    result = run("ask", "Hi", "--base-url", stub.url, "--browser", "netscape-navigator")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: InvalidRequestError: unknown browser")
+    assert stub.requests == []
+
+
 @pytest.mark.parametrize(
     ("faults", "code", "error"),
     [
         pytest.param([Fault.challenge()], 3, "ChallengeError", id="challenge-3"),
+        pytest.param([Fault.status(401)], 3, "AuthenticationError", id="unauthorized-3"),
         pytest.param([Fault.refuse("moderated")], 4, "ServiceError", id="refusal-4"),
         pytest.param([Fault.status(429)] * 2, 4, "RateLimitError", id="rate-limit-4"),
         pytest.param([Fault.malformed()], 1, "ResponseFormatError", id="other-1"),
+        pytest.param([Fault.status(500)] * 2, 1, "ServerError", id="server-1"),
         pytest.param([Fault.drop()] * 2, 5, "ConnectError", id="dropped-5"),
     ],
 )
@@ -101,25 +324,36 @@ def test_invalid_input_exits_2_and_sends_nothing(stub: StubServer) -> None:
 
 
 def test_no_cookies_exits_3(stub: StubServer, tmp_path: Path) -> None:
-    missing = tmp_path / "cookies.txt"
-    result = run("ask", "Hi", "--base-url", stub.url, env={"AICHAT_COOKIES_FILE": str(missing)})
+    env = no_cookies_env(tmp_path)
+    result = run("ask", "Hi", "--base-url", stub.url, env=env)
 
     assert result.returncode == 3
     assert "AICHAT_COOKIES" in result.stderr
-    assert str(missing) in result.stderr
+    assert env["AICHAT_COOKIES_FILE"] in result.stderr
+    assert result.stderr.count("\n") == 1
     assert stub.requests == []
 
 
-def test_refused_connection_exits_5() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+def test_timeout_exits_5(stub: StubServer) -> None:
+    stub.enqueue(Fault.delay(5))
 
+    started = time.monotonic()
+    result = run(
+        "ask", "Hi", "--base-url", stub.url, "--cookies", "a=b", "--timeout", "0.3",
+        "--max-retries", "0",
+    )  # fmt: skip
+
+    assert result.returncode == 5
+    assert result.stderr.startswith("error: RequestTimeoutError: ")
+    assert time.monotonic() - started < 4
+
+
+def test_refused_connection_exits_5() -> None:
     result = run(
         "ask",
         "Hi",
         "--base-url",
-        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{free_port()}",
         "--cookies",
         "a=b",
         "--max-retries",
@@ -128,3 +362,143 @@ def test_refused_connection_exits_5() -> None:
 
     assert result.returncode == 5
     assert "ConnectError" in result.stderr
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_requests_go_through_the_proxy(stub: StubServer, how: str) -> None:
+    # A proxy that refuses connections: the request fails although the stub is up.
+    proxy = f"http://127.0.0.1:{free_port()}"
+    args = ["--proxy", proxy] if how == "option" else []
+    env = {"AICHAT_PROXY": proxy} if how == "environment" else {}
+
+    result = run(
+        "ask", "Hi", "--base-url", stub.url, "--cookies", "a=b", "--max-retries", "0", *args,
+        env=env,
+    )  # fmt: skip
+
+    assert result.returncode == 5
+    assert "ConnectError" in result.stderr
+    assert stub.requests == []
+
+
+def test_verbose_logs_requests_but_never_cookie_values(stub: StubServer) -> None:
+    result = run("-v", "ask", "Hi", "--base-url", stub.url, "--cookies", "sid=Zq9SecretXw")
+
+    assert result.returncode == 0, result.stderr
+    assert f"POST {stub.url}/api/text -> 200" in result.stderr
+    assert "Zq9SecretXw" not in result.stderr + result.stdout
+
+
+# --------------------------------------------------------------------------- stub
+
+
+def test_stub_command_serves_until_ctrl_c() -> None:
+    command = [AICHAT, "stub", "--port", "0", "--require-cookie", "sid=s3cret", "--latency", "0.01"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
+    ) as process:
+        try:
+            url = stdout_line(process).strip()
+            assert url.startswith("http://127.0.0.1:")
+            with httpx.Client(base_url=url, timeout=WAIT) as client:
+                allowed = client.post(
+                    "/api/text", json={"message": "Hi"}, headers={"cookie": "sid=s3cret"}
+                )
+                refused = client.post("/api/text", json={"message": "Hi"})
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=WAIT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+    assert allowed.json() == {"response": True, "message": "Echo: Hi"}
+    assert refused.status_code == 403
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
+    assert "aichat stub: stopped" in stderr
+
+
+def test_stub_command_on_a_busy_port_exits_1() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+
+        result = run("stub", "--port", str(port))
+
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot serve on 127.0.0.1:{port}: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_stub_command_rejects_a_malformed_cookie() -> None:
+    result = run("stub", "--port", "0", "--require-cookie", "no-equals-sign")
+
+    assert result.returncode == 2
+    assert "NAME=VALUE" in result.stderr
+
+
+# --------------------------------------------------------------------------- cookies
+
+
+def test_cookies_shows_the_source_and_names_but_no_value(tmp_path: Path) -> None:
+    env = {**no_cookies_env(tmp_path), "AICHAT_COOKIES": "cf_clearance=Qx7vW; session=Jk8mZ"}
+
+    result = run("cookies", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert "from env AICHAT_COOKIES" in result.stdout
+    assert "cf_clearance" in result.stdout
+    assert "session" in result.stdout
+    for value in ("Qx7vW", "Jk8mZ"):
+        for start in range(len(value) - 2):
+            assert value[start : start + 3] not in result.stdout + result.stderr
+
+
+def test_cookies_shows_the_expiry_from_a_file(tmp_path: Path) -> None:
+    cookie_file = netscape(
+        tmp_path / "cookies.txt", ("cf_clearance", "Vb3nQ", 4102444800), ("session", "Hy6tR", 0)
+    )
+
+    result = run("cookies", "--cookies-file", str(cookie_file), env=no_cookies_env(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert f"from file {cookie_file}" in result.stdout
+    assert "cf_clearance" in result.stdout
+    assert "expires 2100-01-01 00:00 UTC" in result.stdout
+    assert "session cookie" in result.stdout
+    assert "Vb3nQ" not in result.stdout
+    assert "Hy6tR" not in result.stdout
+
+
+def test_cookies_later_in_the_chain_list_the_sources_tried_first(tmp_path: Path) -> None:
+    env = no_cookies_env(tmp_path)
+    netscape(Path(env["AICHAT_COOKIES_FILE"]), ("sid", "Wp2kL", 0))
+
+    result = run("cookies", env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert f"from file {env['AICHAT_COOKIES_FILE']}" in result.stdout
+    assert "tried first: env AICHAT_COOKIES: AICHAT_COOKIES is not set" in result.stdout
+
+
+def test_cookies_with_nothing_lists_every_source_and_exits_3(tmp_path: Path) -> None:
+    env = no_cookies_env(tmp_path)
+
+    result = run("cookies", env=env)
+
+    assert result.returncode == 3
+    assert "env AICHAT_COOKIES: AICHAT_COOKIES is not set" in result.stdout
+    assert f"file {env['AICHAT_COOKIES_FILE']}: no such file" in result.stdout
+    assert result.stderr.startswith("error: no cookie source has cookies")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_cookies_with_a_malformed_variable_says_why_and_exits_3(tmp_path: Path) -> None:
+    env = {**no_cookies_env(tmp_path), "AICHAT_COOKIES": "[1, 2]"}
+
+    result = run("cookies", env=env)
+
+    assert result.returncode == 3
+    assert "AICHAT_COOKIES holds a JSON list" in result.stdout

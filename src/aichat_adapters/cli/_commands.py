@@ -1,72 +1,70 @@
-"""The click commands of ``aichat``."""
+"""The ``aichat`` command group: its commands, and how their errors end the process."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+import logging
 from typing import Any
 
 import click
 
-from aichat_adapters._client import AichatClient
-from aichat_adapters.cli._exit import EXIT_CODES_HELP, exit_code
-from aichat_core import DEFAULT_BASE_URL, AichatError
+from aichat_adapters.cli._ask import ask
+from aichat_adapters.cli._batch import batch
+from aichat_adapters.cli._chat import chat
+from aichat_adapters.cli._cookies import cookies
+from aichat_adapters.cli._exit import EXIT_CODES_HELP, INTERRUPTED, OTHER, fail, one_line
+from aichat_adapters.cli._stub import stub
+from aichat_core import AichatError
 
 __all__ = ["cli"]
 
-STUB_COOKIES = {"stub": "1"}
+
+class AichatGroup(click.Group):
+    """A group whose commands end expected errors with one line on stderr and an exit code.
+
+    An :class:`~aichat_core.AichatError` exits with its family's code (see
+    ``aichat --help``), Ctrl-C with 130, a missing optional dependency or a
+    file that cannot be read or written with 1. click's own usage errors
+    keep their exit code, 2.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AichatError as error:
+            fail(error)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise SystemExit(INTERRUPTED) from None
+        except ImportError as error:
+            click.echo(f"error: {one_line(str(error))}", err=True)
+            raise SystemExit(OTHER) from None
+        except OSError as error:
+            if isinstance(error, BrokenPipeError):
+                raise  # click reports a closed stdout itself
+            click.echo(f"error: {_os_error(error)}", err=True)
+            raise SystemExit(OTHER) from None
 
 
-@click.group(help=f"Talk to chat-gpt.org from the command line.\n\n{EXIT_CODES_HELP}")
+def _os_error(error: OSError) -> str:
+    reason = error.strerror or type(error).__name__
+    return one_line(f"{error.filename}: {reason}" if error.filename else reason)
+
+
+@click.group(
+    cls=AichatGroup,
+    help="Talk to chat-gpt.org (or the local stub) from the command line.",
+    epilog=EXIT_CODES_HELP,
+)
 @click.version_option(package_name="aichat-client")
-def cli() -> None:
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log each request on stderr (never cookie values)."
+)
+def cli(verbose: bool) -> None:
     """The ``aichat`` command group."""
+    if verbose:
+        logging.basicConfig(format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        logging.getLogger("aichat").setLevel(logging.DEBUG)
 
 
-@contextlib.contextmanager
-def _client(stub: bool, **options: Any) -> Iterator[AichatClient]:
-    if not stub:
-        with AichatClient(**options) as client:
-            yield client
-        return
-    from aichat_adapters.stub import StubServer
-
-    with StubServer() as server:
-        options.update(base_url=server.url, cookies=options["cookies"] or STUB_COOKIES)
-        with AichatClient(**options) as client:
-            yield client
-
-
-@cli.command(epilog=EXIT_CODES_HELP)
-@click.argument("prompt")
-@click.option("--stub", is_flag=True, help="Start the local stub server and ask it (no network).")
-@click.option("--base-url", envvar="AICHAT_BASE_URL", default=DEFAULT_BASE_URL, show_default=True)
-@click.option("--cookies", envvar="AICHAT_COOKIES", help='Cookies as "name=value; other=value2".')
-@click.option("--temperature", type=float, help="Sampling temperature, 0 to 2.")
-@click.option("--top-p", type=float, help="Nucleus sampling, 0 to 1.")
-@click.option("--max-retries", type=int, default=2, show_default=True)
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per attempt.")
-def ask(
-    prompt: str,
-    stub: bool,
-    base_url: str,
-    cookies: str | None,
-    temperature: float | None,
-    top_p: float | None,
-    max_retries: int,
-    timeout: float,
-) -> None:
-    """Ask one PROMPT and print the reply."""
-    try:
-        with _client(
-            stub,
-            base_url=base_url,
-            cookies=cookies or None,
-            max_retries=max_retries,
-            timeout=timeout,
-        ) as client:
-            reply = client.ask(prompt, temperature=temperature, top_p=top_p)
-    except AichatError as error:
-        click.echo(f"error: {type(error).__name__}: {error}", err=True)
-        raise SystemExit(exit_code(error)) from None
-    click.echo(reply)
+for _command in (ask, chat, batch, stub, cookies):
+    cli.add_command(_command)

@@ -1,0 +1,77 @@
+"""``aichat ask``: one prompt, one reply."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from aichat_adapters.cli._exit import EXIT_CODES_HELP
+from aichat_adapters.cli._options import (
+    ServiceOptions,
+    generation_options,
+    open_client,
+    service_options,
+)
+from aichat_core import InvalidRequestError, Message, MessagesInput
+
+__all__ = ["ask", "read_prompt"]
+
+
+def read_prompt(prompt: str) -> str:
+    """The prompt itself, or all of stdin for ``-`` (without the final line break).
+
+    Raises:
+        InvalidRequestError: the prompt is empty.
+    """
+    text = sys.stdin.read().rstrip("\r\n") if prompt == "-" else prompt
+    if not text.strip():
+        source = "stdin" if prompt == "-" else "PROMPT"
+        raise InvalidRequestError(f"the prompt is empty (read from {source}); nothing to ask")
+    return text
+
+
+@click.command(short_help="Ask one prompt and print the reply.", epilog=EXIT_CODES_HELP)
+@click.argument("prompt")
+@click.option("--system", metavar="TEXT", help="A system message sent before the prompt.")
+@generation_options
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print one JSON object: {"reply", "attempts", "elapsed", "raw"}.',
+)
+@service_options
+def ask(
+    prompt: str,
+    system: str | None,
+    temperature: float | None,
+    top_p: float | None,
+    as_json: bool,
+    service: ServiceOptions,
+) -> None:
+    """Ask one PROMPT and print the reply; '-' reads the prompt from stdin.
+
+    \b
+    Examples:
+      aichat ask "Hello, how are you?"
+      echo "Summarise: ..." | aichat ask - --system "Be brief."
+      aichat ask --stub --json "Hi"
+    """
+    text = read_prompt(prompt)
+    messages: MessagesInput = (
+        text if system is None else [Message.system(system), Message.user(text)]
+    )
+    with open_client(service) as client:
+        reply = client.complete(messages, temperature=temperature, top_p=top_p)
+    if as_json:
+        document = {
+            "reply": reply.text,
+            "attempts": reply.attempts,
+            "elapsed": round(reply.elapsed, 6),
+            "raw": dict(reply.raw),
+        }
+        click.echo(json.dumps(document, ensure_ascii=False))
+    else:
+        click.echo(reply.text)

@@ -1,0 +1,305 @@
+"""The options every command that talks to the service shares, and the one place a client is built.
+
+Options are declared once here (:func:`service_options`, :func:`cookie_options`,
+:func:`generation_options`); a command receives them as one value
+(:class:`ServiceOptions` or :class:`CookieChoice`) and turns it into a client
+with :func:`make_client` or :func:`open_client`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import attrs
+import click
+from click.core import ParameterSource
+
+from aichat_adapters._async_client import AsyncAichatClient
+from aichat_adapters._browser_cookies import BROWSERS, BrowserCookieSource
+from aichat_adapters._client import AichatClient
+from aichat_adapters._cookies import (
+    FileCookieSource,
+    StaticCookieSource,
+    default_cookie_source,
+)
+from aichat_core import DEFAULT_BASE_URL, InvalidRequestError
+
+__all__ = [
+    "STUB_COOKIES",
+    "CookieChoice",
+    "ServiceOptions",
+    "cookie_options",
+    "generation_options",
+    "make_client",
+    "open_client",
+    "serving",
+    "service_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+ClientT = TypeVar("ClientT", AichatClient, AsyncAichatClient)
+
+#: What ``--stub`` sends when no cookie option is given: the stub asks for none.
+STUB_COOKIES = {"stub": "1"}
+
+# The cookie options; at most one of them on the command line.
+_COOKIE_NAMES = ("cookies", "cookies_file", "browser")
+_FLAGS = {"cookies": "--cookies", "cookies_file": "--cookies-file", "browser": "--browser"}
+_ANY_BROWSER = ("any", "all")
+
+_COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
+    click.option(
+        "--cookies",
+        envvar="AICHAT_COOKIES",
+        show_envvar=True,
+        metavar="'NAME=VALUE; ...'",
+        help='The site\'s cookies as "name=value; other=value2", or a JSON object.',
+    ),
+    click.option(
+        "--cookies-file",
+        envvar="AICHAT_COOKIES_FILE",
+        show_envvar=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="A cookies.txt (Netscape) or Cookie-Editor JSON export of the site's cookies.",
+    ),
+    click.option(
+        "--browser",
+        metavar="NAME",
+        help=(
+            "Read the cookies from this browser's profile (needs the 'browser' extra): "
+            f"{', '.join(BROWSERS)}, or 'any' for the first that has some."
+        ),
+    ),
+)
+
+_SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
+    click.option(
+        "--base-url",
+        envvar="AICHAT_BASE_URL",
+        show_envvar=True,
+        default=DEFAULT_BASE_URL,
+        show_default=True,
+        help="The service, a mirror, or a stub server.",
+    ),
+    *_COOKIE_OPTIONS,
+    click.option(
+        "--proxy",
+        envvar="AICHAT_PROXY",
+        show_envvar=True,
+        metavar="URL",
+        help="A proxy for the requests, e.g. http://127.0.0.1:8080 or socks5://...",
+    ),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=60.0,
+        show_default=True,
+        help="Seconds for each attempt.",
+    ),
+    click.option(
+        "--max-retries",
+        type=click.IntRange(min=0),
+        default=2,
+        show_default=True,
+        help="Retries after the first attempt (network errors, 429, 5xx).",
+    ),
+    click.option(
+        "--stub",
+        is_flag=True,
+        help="Start the local stub server in this process and ask it (no network, no cookies).",
+    ),
+)
+
+_GENERATION_OPTIONS: Sequence[Callable[[F], F]] = (
+    click.option("--temperature", type=float, help="Sampling temperature, 0 to 2 [default: 0.5]."),
+    click.option("--top-p", type=float, help="Nucleus sampling, 0 to 1 [default: 1]."),
+)
+
+
+def _apply(options: Sequence[Callable[[F], F]], function: F) -> F:
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+@attrs.frozen
+class CookieChoice:
+    """What the cookie options asked for, and which of them came from the command line."""
+
+    cookies: str | None = attrs.field(default=None, repr=False)  # secret: never in a repr
+    cookies_file: Path | None = None
+    browser: str | None = None
+    from_command_line: frozenset[str] = frozenset()
+
+    @classmethod
+    def pop_from(cls, params: dict[str, Any]) -> CookieChoice:
+        """Take the cookie options out of a command's parameters."""
+        context = click.get_current_context()
+        values = {name: params.pop(name) for name in _COOKIE_NAMES}
+        given = frozenset(
+            name
+            for name, value in values.items()
+            if value is not None
+            and context.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        )
+        return cls(**values, from_command_line=given)
+
+    def chosen(self) -> str | None:
+        """The option given on the command line, or ``None`` for the default chain.
+
+        Values from the environment are left to the default chain, which reads
+        ``AICHAT_COOKIES``, then ``AICHAT_COOKIES_FILE`` (or the default
+        cookies file), then the browsers.
+
+        Raises:
+            click.UsageError: more than one cookie option on the command line.
+        """
+        explicit = [name for name in _COOKIE_NAMES if name in self.from_command_line]
+        if len(explicit) > 1:
+            flags = " and ".join(_FLAGS[name] for name in explicit)
+            raise click.UsageError(
+                f"{flags} both choose the cookies; give only one of them",
+                click.get_current_context(silent=True),
+            )
+        return explicit[0] if explicit else None
+
+    def source(self, *, stub: bool = False) -> Any:
+        """The cookie source these options ask for.
+
+        ``--cookies`` gives static cookies, ``--cookies-file`` a
+        :class:`FileCookieSource`, ``--browser`` a :class:`BrowserCookieSource`;
+        with none of them on the command line, the default chain (or, under
+        ``--stub``, the stub's cookies).
+
+        Raises:
+            click.UsageError: more than one cookie option on the command line.
+            InvalidRequestError: a malformed ``--cookies`` or an unknown browser.
+        """
+        chosen = self.chosen()
+        if chosen == "cookies":
+            assert self.cookies is not None
+            return _static_source(self.cookies)
+        if chosen == "cookies_file":
+            return FileCookieSource(self.cookies_file)
+        if chosen == "browser":
+            assert self.browser is not None
+            name = self.browser.strip().lower()
+            return BrowserCookieSource(browser=None if name in _ANY_BROWSER else self.browser)
+        if stub:
+            return StaticCookieSource(STUB_COOKIES)
+        return default_cookie_source()
+
+
+def _static_source(text: str) -> StaticCookieSource:
+    stripped = text.strip()
+    if not stripped.startswith("{"):
+        return StaticCookieSource(stripped)
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        # The value itself is never quoted: it holds secrets.
+        raise InvalidRequestError(
+            "--cookies starts with '{' but is not a JSON object of cookie names to string values"
+        )
+    return StaticCookieSource(data)
+
+
+@attrs.frozen
+class ServiceOptions:
+    """The common options of every command that talks to the service."""
+
+    base_url: str = DEFAULT_BASE_URL
+    cookies: CookieChoice = attrs.field(factory=CookieChoice)
+    proxy: str | None = attrs.field(default=None, repr=False)  # may hold credentials
+    timeout: float = 60.0
+    max_retries: int = 2
+    stub: bool = False
+
+    @classmethod
+    def pop_from(cls, params: dict[str, Any]) -> ServiceOptions:
+        """Take the service options out of a command's parameters."""
+        cookies = CookieChoice.pop_from(params)
+        return cls(
+            base_url=params.pop("base_url"),
+            cookies=cookies,
+            proxy=params.pop("proxy") or None,
+            timeout=params.pop("timeout"),
+            max_retries=params.pop("max_retries"),
+            stub=params.pop("stub"),
+        )
+
+    def cookie_source(self) -> Any:
+        """The cookie source for these options (see :meth:`CookieChoice.source`)."""
+        return self.cookies.source(stub=self.stub)
+
+
+def cookie_options(function: F) -> F:
+    """Add ``--cookies``, ``--cookies-file`` and ``--browser``; pass ``cookie_choice``."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **params: Any) -> Any:
+        params["cookie_choice"] = CookieChoice.pop_from(params)
+        return function(*args, **params)
+
+    return _apply(_COOKIE_OPTIONS, cast(F, wrapper))
+
+
+def service_options(function: F) -> F:
+    """Add the common options (``--base-url``, cookies, ``--proxy``...); pass ``service``."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **params: Any) -> Any:
+        params["service"] = ServiceOptions.pop_from(params)
+        return function(*args, **params)
+
+    return _apply(_SERVICE_OPTIONS, cast(F, wrapper))
+
+
+def generation_options(function: F) -> F:
+    """Add ``--temperature`` and ``--top-p`` (passed as ``temperature`` and ``top_p``)."""
+    return _apply(_GENERATION_OPTIONS, function)
+
+
+def make_client(
+    options: ServiceOptions, client_class: type[ClientT], *, cookie_source: Any = None
+) -> ClientT:
+    """The one place the CLI builds a client from its options.
+
+    Args:
+        options: The command's service options (after :func:`serving`).
+        client_class: :class:`AichatClient` or :class:`AsyncAichatClient`.
+        cookie_source: A source to use instead of the one the options choose.
+    """
+    return client_class(
+        cookie_source=options.cookie_source() if cookie_source is None else cookie_source,
+        base_url=options.base_url,
+        proxy=options.proxy,
+        timeout=options.timeout,
+        max_retries=options.max_retries,
+    )
+
+
+@contextlib.contextmanager
+def serving(options: ServiceOptions) -> Iterator[ServiceOptions]:
+    """Under ``--stub``, run the stub server and point the options at it; else pass them on."""
+    if not options.stub:
+        yield options
+        return
+    from aichat_adapters.stub import StubServer
+
+    with StubServer() as server:
+        yield attrs.evolve(options, base_url=server.url, proxy=None)
+
+
+@contextlib.contextmanager
+def open_client(options: ServiceOptions) -> Iterator[AichatClient]:
+    """A blocking client for the options (starting the stub under ``--stub``), closed after."""
+    with serving(options) as resolved, make_client(resolved, AichatClient) as client:
+        yield client

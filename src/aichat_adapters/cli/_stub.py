@@ -1,0 +1,96 @@
+"""``aichat stub``: the local stand-in for chat-gpt.org, in the foreground."""
+
+from __future__ import annotations
+
+import click
+
+from aichat_adapters.cli._exit import EXIT_CODES_HELP, OTHER
+
+__all__ = ["stub"]
+
+
+def _cookie_pairs(
+    _context: click.Context, _parameter: click.Parameter, values: tuple[str, ...]
+) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, cookie = value.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}")
+        pairs[name.strip()] = cookie.strip()
+    return pairs
+
+
+@click.command(short_help="Run the local stub server until Ctrl-C.", epilog=EXIT_CODES_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.option(
+    "--require-cookie",
+    "require_cookies",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_cookie_pairs,
+    help="A cookie every request must carry, else it gets the anti-bot page (repeatable).",
+)
+@click.option(
+    "--fail-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="Probability of a 503 (with Retry-After: 1) for each request.",
+)
+@click.option(
+    "--latency",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Seconds added before each answer.",
+)
+@click.option("--seed", type=int, help="Seed of the random failures, for a repeatable run.")
+def stub(
+    host: str,
+    port: int,
+    require_cookies: dict[str, str],
+    fail_rate: float,
+    latency: float,
+    seed: int | None,
+) -> None:
+    """Serve the stub server in the foreground until Ctrl-C (needs the 'stub' extra).
+
+    It answers POST /api/text with an echo ("Echo: " + the prompt), as
+    chat-gpt.org would answer with a reply. Its URL is the first line on
+    stdout; requests are logged on stdout as they come.
+
+    \b
+    Example:
+      aichat stub --port 8000 --require-cookie session=test &
+      aichat ask --base-url http://127.0.0.1:8000 --cookies session=test "Hi"
+    """
+    from aichat_adapters.stub import StubServer
+
+    server = StubServer(
+        host=host,
+        port=port,
+        require_cookies=require_cookies,
+        fail_rate=fail_rate,
+        latency=latency,
+        seed=seed,
+    )
+
+    def started(url: str) -> None:
+        click.echo(url)  # click.echo flushes: a script can read the URL at once
+        click.echo(f"aichat stub: serving {url}/api/text; Ctrl-C to stop", err=True)
+
+    try:
+        server.serve_forever(on_start=started)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        click.echo(f"error: cannot serve on {host}:{port}: {reason}", err=True)
+        raise SystemExit(OTHER) from None
+    click.echo("aichat stub: stopped", err=True)

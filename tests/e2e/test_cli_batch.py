@@ -1,0 +1,304 @@
+"""``aichat batch`` in a subprocess: results journaled as they complete, resumable."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aichat_adapters.stub import Fault, StubServer
+
+from .test_cli import AICHAT, WAIT, clean_env, no_cookies_env, run
+
+
+def write_jsonl(path: Path, *records: Any) -> Path:
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    return path
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def batch(
+    stub: StubServer, source: Path, output: Path, *args: str, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    return run(
+        "batch", str(source), "-o", str(output), "--base-url", stub.url, "--cookies", "a=b",
+        *args, **options,
+    )  # fmt: skip
+
+
+def prompts(stub: StubServer) -> list[object]:
+    return [request.json["message"] for request in stub.requests]  # type: ignore[index]
+
+
+def test_every_line_is_asked_and_answered(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(
+        tmp_path / "in.jsonl",
+        {"id": "a", "prompt": "alpha"},
+        {"prompt": "beta"},
+        {
+            "id": 7,
+            "messages": [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}],
+        },
+    )
+    output = tmp_path / "out.jsonl"
+
+    result = batch(stub, source, output, "--concurrency", "2", "--temperature", "0.3")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert sorted(read_jsonl(output), key=lambda r: str(r["id"])) == [
+        {"id": 2, "reply": "Echo: beta"},  # the id defaults to the line number
+        {"id": 7, "reply": "Echo: System: S\nUser: U\nAssistant:"},
+        {"id": "a", "reply": "Echo: alpha"},
+    ]
+    assert sorted(map(str, prompts(stub))) == ["System: S\nUser: U\nAssistant:", "alpha", "beta"]
+    assert {r.json["temperature"] for r in stub.requests} == {0.3}  # type: ignore[index]
+    summary = result.stderr.splitlines()[-1]
+    assert summary == f"batch done: 3 answered; results in {output}"
+
+
+def test_prompts_from_stdin(stub: StubServer, tmp_path: Path) -> None:
+    output = tmp_path / "out.jsonl"
+
+    result = batch(stub, Path("-"), output, stdin='{"prompt": "one"}\n\n{"prompt": "three"}\n')
+
+    assert result.returncode == 0, result.stderr
+    assert sorted(read_jsonl(output), key=lambda r: int(r["id"])) == [
+        {"id": 1, "reply": "Echo: one"},
+        {"id": 3, "reply": "Echo: three"},
+    ]
+
+
+def test_a_rerun_asks_nothing_already_answered(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "one"}, {"prompt": "two"})
+    output = tmp_path / "out.jsonl"
+    assert batch(stub, source, output).returncode == 0
+    stub.reset()
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 0, result.stderr
+    assert stub.requests == []
+    assert len(read_jsonl(output)) == 2
+    assert "0 answered, 2 already answered before" in result.stderr
+
+
+def test_failures_exit_with_their_code_and_are_retried_on_rerun(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", *({"prompt": f"p{i}"} for i in range(3)))
+    output = tmp_path / "out.jsonl"
+    stub.enqueue(Fault.refuse("busy"))
+
+    first = batch(stub, source, output, "--concurrency", "1")
+
+    assert first.returncode == 4
+    results = read_jsonl(output)
+    [failed] = [r for r in results if "error" in r]
+    assert failed["error"]["type"] == "ServiceError"
+    assert "busy" in failed["error"]["message"]
+    assert "2 answered, 1 failed (1 ServiceError)" in first.stderr.splitlines()[-1]
+    answered_first = {r["id"] for r in results if "reply" in r}
+    stub.reset()
+
+    second = batch(stub, source, output)
+
+    assert second.returncode == 0, second.stderr
+    assert len(stub.requests) == 1  # only the failed id is asked again
+    final = read_jsonl(output)
+    assert sorted(r["id"] for r in final) == [1, 2, 3]  # the error line is gone
+    assert all("reply" in r for r in final)
+    assert {r["id"] for r in final} - answered_first == {failed["id"]}
+
+
+def test_failures_of_different_families_exit_1(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "a"}, {"prompt": "b"})
+    stub.enqueue(Fault.refuse(), Fault.drop())
+
+    result = batch(stub, source, tmp_path / "out.jsonl", "-c", "1", "--max-retries", "0")
+
+    assert result.returncode == 1
+    assert "ServiceError" in result.stderr
+    assert "ConnectError" in result.stderr
+
+
+def test_an_authentication_error_stops_the_batch(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", *({"prompt": f"p{i}"} for i in range(5)))
+    output = tmp_path / "out.jsonl"
+    stub.enqueue(Fault.challenge())
+
+    result = batch(stub, source, output, "--concurrency", "1")
+
+    assert result.returncode == 3
+    assert len(stub.requests) == 1
+    [line] = read_jsonl(output)
+    assert line["error"]["type"] == "ChallengeError"
+    assert "batch stopped at a cookies or authentication error" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_cookies_exits_3_before_anything_is_sent(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "a"})
+    output = tmp_path / "out.jsonl"
+
+    result = run(
+        "batch", str(source), "-o", str(output), "--base-url", stub.url,
+        env=no_cookies_env(tmp_path),
+    )  # fmt: skip
+
+    assert result.returncode == 3
+    assert result.stderr.startswith("error: CookiesNotFoundError: ")
+    assert result.stderr.count("\n") == 1
+    assert stub.requests == []
+    assert not output.exists() or output.read_text() == ""
+
+
+def test_an_invalid_line_exits_2_naming_it_and_sends_nothing(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "fine"}\n\n{"prompt": "also fine"}\n{"prompt": \n')
+    output = tmp_path / "out.jsonl"
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: InvalidRequestError: {source} line 4: not valid JSON")
+    assert result.stderr.count("\n") == 1
+    assert stub.requests == []
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('["a list"]', "expected a JSON object"),
+        ('{"id": 1}', 'give exactly one of "prompt"'),
+        ('{"prompt": "a", "messages": []}', 'give exactly one of "prompt"'),
+        ('{"prompt": ""}', '"prompt" must be a non-empty string'),
+        ('{"id": 1.5, "prompt": "a"}', '"id" must be a string or an integer'),
+        ('{"messages": [{"role": "robot", "content": "a"}]}', "unknown message role 'robot'"),
+        ('{"messages": "a"}', '"messages" must be a list'),
+        ('{"messages": []}', "messages is empty"),
+    ],
+)
+def test_each_kind_of_invalid_line_is_named(
+    stub: StubServer, tmp_path: Path, line: str, reason: str
+) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"prompt": "fine"}\n' + line + "\n")
+
+    result = batch(stub, source, tmp_path / "out.jsonl")
+
+    assert result.returncode == 2
+    assert f"line 2: {reason}" in result.stderr
+    assert stub.requests == []
+
+
+def test_duplicate_ids_exit_2(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "a"}, {"id": 1, "prompt": "b"})
+
+    result = batch(stub, source, tmp_path / "out.jsonl")
+
+    assert result.returncode == 2
+    assert "line 2: id 1 is also the id of line 1" in result.stderr
+    assert stub.requests == []
+
+
+def test_a_line_cut_short_by_a_crash_is_asked_again(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "one"}, {"prompt": "two"})
+    output = tmp_path / "out.jsonl"
+    output.write_text('{"id": 1, "reply": "Echo: one"}\n{"id": 2, "rep')
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 0, result.stderr
+    assert prompts(stub) == ["two"]
+    assert read_jsonl(output) == [
+        {"id": 1, "reply": "Echo: one"},
+        {"id": 2, "reply": "Echo: two"},
+    ]
+
+
+def test_an_output_file_of_something_else_is_left_alone(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "one"})
+    output = tmp_path / "notes.txt"
+    output.write_text("my notes\nplease keep them\n")
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 2
+    assert "line 1 is not a result line" in result.stderr
+    assert output.read_text() == "my notes\nplease keep them\n"
+    assert stub.requests == []
+
+
+def test_batch_with_the_stub(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "one"})
+    output = tmp_path / "out.jsonl"
+
+    result = run("batch", str(source), "-o", str(output), "--stub", "--no-progress")
+
+    assert result.returncode == 0, result.stderr
+    assert read_jsonl(output) == [{"id": 1, "reply": "Echo: one"}]
+    assert result.stderr == f"batch done: 1 answered; results in {output}\n"
+
+
+def wait_for_lines(path: Path, count: int, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.read_text().count("\n") >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{path} did not reach {count} lines within {timeout} s")
+
+
+def test_ctrl_c_then_rerun_answers_every_id_once_and_asks_nothing_twice(tmp_path: Path) -> None:
+    total = 40
+    source = write_jsonl(tmp_path / "in.jsonl", *({"prompt": f"prompt {i}"} for i in range(total)))
+    output = tmp_path / "out.jsonl"
+    with StubServer(latency=0.1) as slow:
+        command = [AICHAT, "batch", str(source), "-o", str(output), "--base-url", slow.url]
+        command += ["--cookies", "a=b", "--concurrency", "4"]
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
+        ) as process:
+            try:
+                wait_for_lines(output, 5)
+                process.send_signal(signal.SIGINT)
+                _, stderr = process.communicate(timeout=WAIT)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+        interrupted = read_jsonl(output)
+        asked_before = len(slow.requests)
+
+        rerun = subprocess.run(
+            command, capture_output=True, text=True, timeout=WAIT, env=clean_env(), check=False
+        )
+
+        asked_after = [str(r.json["message"]) for r in slow.requests[asked_before:]]  # type: ignore[index]
+        asked_in_all = {str(r.json["message"]) for r in slow.requests}  # type: ignore[index]
+
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1].startswith("batch interrupted: ")
+    assert all("reply" in line for line in interrupted)
+    assert 5 <= len(interrupted) < total  # stopped in the middle
+    assert rerun.returncode == 0, rerun.stderr
+    final = read_jsonl(output)
+    assert Counter(line["id"] for line in final) == Counter(range(1, total + 1))  # each once
+    assert all(line["reply"] == f"Echo: prompt {line['id'] - 1}" for line in final)
+    assert asked_in_all == {f"prompt {i}" for i in range(total)}
+    answered_before = {f"prompt {line['id'] - 1}" for line in interrupted}
+    assert answered_before.isdisjoint(asked_after)
+    assert len(asked_after) == len(set(asked_after)) == total - len(interrupted)

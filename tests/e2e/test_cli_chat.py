@@ -1,0 +1,175 @@
+"""``aichat chat`` in a subprocess: scripted through a pipe, and at a terminal (a pty)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+from pathlib import Path
+
+from aichat_adapters.stub import Fault, StubServer
+
+from .test_cli import AICHAT, WAIT, clean_env, run
+
+
+def chat(stub: StubServer, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return run("chat", "--base-url", stub.url, "--cookies", "a=b", *args, stdin=stdin)
+
+
+def prompts(stub: StubServer) -> list[object]:
+    return [request.json["message"] for request in stub.requests]  # type: ignore[index]
+
+
+def test_the_second_turn_carries_the_first(stub: StubServer) -> None:
+    result = chat(stub, "first\nsecond\n")
+
+    assert result.returncode == 0, result.stderr
+    assert prompts(stub) == [
+        "first",
+        "User: first\nAssistant: Echo: first\nUser: second\nAssistant:",
+    ]
+    assert result.stdout == (
+        "Echo: first\nEcho: User: first\nAssistant: Echo: first\nUser: second\nAssistant:\n"
+    )
+    assert result.stderr == ""  # no banner, no prompt when scripted
+
+
+def test_json_prints_one_line_per_reply(stub: StubServer) -> None:
+    result = chat(stub, "first\nsecond\n", "--json")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["reply"] for line in lines] == [
+        "Echo: first",
+        "Echo: User: first\nAssistant: Echo: first\nUser: second\nAssistant:",
+    ]
+
+
+def test_system_message_and_parameters_go_with_every_turn(stub: StubServer) -> None:
+    result = chat(stub, "Hi\n", "--system", "Be brief.", "--temperature", "0.1")
+
+    assert result.returncode == 0, result.stderr
+    [request] = stub.requests
+    assert request.json == {
+        "message": "System: Be brief.\nUser: Hi\nAssistant:",
+        "temperature": 0.1,
+        "presence_penalty": 0,
+        "top_p": 1,
+        "frequency_penalty": 0,
+    }
+
+
+def test_save_writes_the_history_as_json_messages(stub: StubServer, tmp_path: Path) -> None:
+    saved = tmp_path / "history.json"
+
+    result = chat(stub, f"first\n/save {saved}\nsecond\n", "--system", "S", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(saved.read_text()) == [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "Echo: System: S\nUser: first\nAssistant:"},
+    ]
+    assert len(result.stdout.splitlines()) == 2  # two replies; nothing printed for /save
+
+
+def test_reset_forgets_the_history_but_keeps_the_system_message(stub: StubServer) -> None:
+    result = chat(stub, "first\n/reset\nsecond\n", "--system", "S")
+
+    assert result.returncode == 0, result.stderr
+    assert prompts(stub)[1] == "System: S\nUser: second\nAssistant:"
+
+
+def test_exit_ends_the_session(stub: StubServer) -> None:
+    result = chat(stub, "first\n/exit\nsecond\n")
+
+    assert result.returncode == 0, result.stderr
+    assert prompts(stub) == ["first"]
+    assert result.stdout == "Echo: first\n"
+
+
+def test_blank_lines_are_skipped_and_a_double_slash_sends_a_slash(stub: StubServer) -> None:
+    result = chat(stub, "\n  \n//etc/hosts\n")
+
+    assert result.returncode == 0, result.stderr
+    assert prompts(stub) == ["/etc/hosts"]
+
+
+def test_an_unknown_command_exits_2(stub: StubServer) -> None:
+    result = chat(stub, "first\n/frobnicate\nsecond\n")
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: InvalidRequestError: unknown command '/frobnicate'")
+    assert prompts(stub) == ["first"]
+
+
+def test_the_first_error_ends_a_scripted_chat_with_its_code(stub: StubServer) -> None:
+    stub.enqueue(Fault.reply("fine"), Fault.refuse("quota exceeded"))
+
+    result = chat(stub, "first\nsecond\nthird\n")
+
+    assert result.returncode == 4
+    assert result.stdout == "fine\n"
+    assert result.stderr.startswith("error: ServiceError: ")
+    assert "quota exceeded" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert len(stub.requests) == 2
+
+
+def test_save_to_a_missing_folder_exits_1(stub: StubServer, tmp_path: Path) -> None:
+    result = chat(stub, f"first\n/save {tmp_path / 'no' / 'such' / 'dir.json'}\n")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ")
+    assert "No such file or directory" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_invalid_parameters_exit_2_before_anything_is_sent(stub: StubServer) -> None:
+    result = chat(stub, "first\n", "--top-p", "3")
+
+    assert result.returncode == 2
+    assert "top_p" in result.stderr
+    assert stub.requests == []
+
+
+def test_chat_with_the_stub_needs_no_cookies() -> None:
+    result = run("chat", "--stub", stdin="Hi\n")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Echo: Hi\n"
+
+
+def test_at_a_terminal_errors_are_shown_and_the_session_goes_on(stub: StubServer) -> None:
+    stub.enqueue(Fault.refuse("try again"))
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen(
+            [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=clean_env(),
+        ) as process:
+            os.close(terminal)
+            terminal = -1
+            os.write(controller, b"first\nsecond\n/exit\n")
+            try:
+                stdout, stderr = process.communicate(timeout=WAIT)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+
+    assert process.returncode == 0, stderr
+    assert "aichat chat" in stderr  # the banner, on stderr
+    assert "you> " in stderr
+    assert "error: ServiceError: " in stderr
+    assert "try again" in stderr
+    assert stdout == "Echo: second\n"  # the failed turn is not in the history
+    assert prompts(stub) == ["first", "second"]

@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import anyio
 import tenacity
@@ -21,6 +21,7 @@ from aichat_core import AichatError, RequestTimeoutError, RetryPolicy
 __all__ = ["retry_call", "retry_call_async"]
 
 T = TypeVar("T")
+R = TypeVar("R", bound=tenacity.BaseRetrying)
 logger = logging.getLogger("aichat")
 
 
@@ -71,6 +72,17 @@ class _Plan:
     def wait(self, state: tenacity.RetryCallState) -> float:
         return self.decide(state) or 0.0
 
+    def build(self, kind: type[R], *, sleep: Callable[[float], Any]) -> R:
+        """A fresh tenacity loop of ``kind`` driven by this plan's decisions."""
+        return kind(
+            sleep=sleep,
+            retry=self.retry,
+            stop=self.stop,
+            wait=self.wait,
+            before_sleep=self.before_sleep,
+            reraise=True,
+        )
+
     def before_sleep(self, state: tenacity.RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         logger.info(
@@ -93,14 +105,7 @@ def retry_call(send: Callable[[float], T], policy: RetryPolicy, *, timeout: floa
     def attempt() -> T:
         return send(plan.attempt_timeout())
 
-    retrying = tenacity.Retrying(
-        sleep=time.sleep,
-        retry=plan.retry,
-        stop=plan.stop,
-        wait=plan.wait,
-        before_sleep=plan.before_sleep,
-        reraise=True,
-    )
+    retrying = plan.build(tenacity.Retrying, sleep=time.sleep)
     try:
         return retrying(attempt), plan.attempts
     except AichatError as error:
@@ -117,14 +122,7 @@ async def retry_call_async(
     async def attempt() -> T:
         return await send(plan.attempt_timeout())
 
-    retrying = tenacity.AsyncRetrying(
-        sleep=anyio.sleep,
-        retry=plan.retry,
-        stop=plan.stop,
-        wait=plan.wait,
-        before_sleep=plan.before_sleep,
-        reraise=True,
-    )
+    retrying = plan.build(tenacity.AsyncRetrying, sleep=anyio.sleep)
     try:
         return await retrying(attempt), plan.attempts
     except AichatError as error:

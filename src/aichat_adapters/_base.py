@@ -30,6 +30,7 @@ from aichat_core import (
 __all__ = ["BaseClient", "Prepared"]
 
 logger = logging.getLogger("aichat")
+_DEFAULT_PARAMS = GenerationParams()
 
 
 @attrs.frozen
@@ -141,7 +142,7 @@ class BaseClient:
     ) -> Prepared:
         """Check messages, model and parameters; raises ``InvalidRequestError`` before any I/O."""
         check_model(model)
-        params = GenerationParams().merged(
+        params = _DEFAULT_PARAMS.merged(
             temperature=temperature,
             top_p=top_p,
             presence_penalty=presence_penalty,

@@ -61,12 +61,16 @@ def check_base_url(base_url: str) -> str:
     """Return ``base_url`` without a trailing slash, or raise for a URL that cannot work."""
     if not isinstance(base_url, str):
         raise InvalidRequestError(f"base_url must be a string, not {type(base_url).__name__}")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(base_url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number 0-65535
+        parts, port_ok = None, False
+    if parts is None or not port_ok or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidRequestError(
             f"base_url {base_url!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL!r}"
         )
-    if parts.query or parts.fragment:
+    if "?" in base_url or "#" in base_url:
         raise InvalidRequestError(f"base_url {base_url!r} must not have a query or fragment")
     return base_url.rstrip("/")
 

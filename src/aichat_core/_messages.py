@@ -128,12 +128,21 @@ def to_messages(messages: MessagesInput) -> tuple[Message, ...]:
             f"messages must be a string, a Message, a dict or a list of them, "
             f"not {type(messages).__name__}"
         )
-    result = tuple(
-        item if isinstance(item, Message) else Message.from_dict(item) for item in messages
-    )
+    result = tuple(_list_item(item) for item in messages)
     if not result:
         raise InvalidRequestError("messages is empty; give at least one message")
     return result
+
+
+def _list_item(item: object) -> Message:
+    if isinstance(item, Message):
+        return item
+    if isinstance(item, Mapping):
+        return Message.from_dict(item)
+    raise InvalidRequestError(
+        "each item of a message list must be a Message or a dict like "
+        f'{{"role": "user", "content": "Hi"}}, not {type(item).__name__}'
+    )
 
 
 @attrs.frozen

@@ -70,6 +70,11 @@ def check_base_url(base_url: str) -> str:
         raise InvalidRequestError(
             f"base_url {base_url!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL!r}"
         )
+    if parts.username is not None or parts.password is not None:
+        raise InvalidRequestError(
+            "base_url must not carry a user name or password: they would be sent in the "
+            "origin and referer headers; use a proxy URL or headers=... for credentials"
+        )
     if "?" in base_url or "#" in base_url:
         raise InvalidRequestError(f"base_url {base_url!r} must not have a query or fragment")
     return base_url.rstrip("/")

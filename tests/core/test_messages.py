@@ -124,6 +124,7 @@ REJECTED = [
     pytest.param(42, id="int"),
     pytest.param(3.5, id="float"),
     pytest.param([1], id="list-of-int"),
+    pytest.param(["Hi"], id="list-of-str"),
     pytest.param([None], id="list-of-none"),
     pytest.param([[{"role": "user", "content": "x"}]], id="nested-list"),
 ]
@@ -136,6 +137,12 @@ def test_to_messages_rejects(given: Any) -> None:
     assert isinstance(exc_info.value, ValueError)
     assert isinstance(exc_info.value, AichatError)
     assert str(exc_info.value)
+
+
+def test_a_string_inside_a_list_is_explained() -> None:
+    with pytest.raises(InvalidRequestError, match="each item of a message list") as exc_info:
+        to_messages(["Hi"])  # type: ignore[list-item]
+    assert "not str" in str(exc_info.value)
 
 
 def test_unknown_role_message_names_the_allowed_roles() -> None:

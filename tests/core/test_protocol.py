@@ -225,6 +225,8 @@ BAD_BASE_URLS = [
     pytest.param("http://[::1", id="unclosed-ipv6"),
     pytest.param("https://chat-gpt.org:http", id="port-not-a-number"),
     pytest.param("https://chat-gpt.org:99999", id="port-out-of-range"),
+    pytest.param("https://user:pw@chat-gpt.org", id="credentials"),
+    pytest.param("https://user@chat-gpt.org", id="user-name"),
     pytest.param(None, id="none"),
     pytest.param(b"https://chat-gpt.org", id="bytes"),
 ]

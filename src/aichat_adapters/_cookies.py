@@ -122,6 +122,22 @@ class StaticCookieSource:
         _log_found(self.describe(), cookies)
         return cookies
 
+    @classmethod
+    def from_text(cls, text: str, *, origin: str = "cookies") -> StaticCookieSource:
+        """Cookies typed as text: ``"a=b; c=d"``, or a JSON object ``{"a": "b"}``.
+
+        Args:
+            text: The text.
+            origin: Where it came from, named in errors (e.g. ``"--cookies"``).
+
+        Raises:
+            InvalidRequestError: the text is empty or malformed (its values are never quoted).
+        """
+        try:
+            return cls(_parse_cookie_text(origin, text.strip()))
+        except CookieFileError as exc:
+            raise InvalidRequestError(exc.reason) from None
+
     def __repr__(self) -> str:
         return f"StaticCookieSource(names={self.names!r})"
 
@@ -176,13 +192,7 @@ class EnvCookieSource:
                 f"{name} holds a JSON list; it takes a 'name=value; ...' string or a JSON "
                 f"object; put a Cookie-Editor export in a file ({COOKIES_FILE_VARIABLE})"
             )
-        try:
-            if text.startswith("{"):
-                cookies = _checked(_parse_json_object(name, text))
-            else:
-                cookies = parse_cookie_header(text)
-        except InvalidRequestError as exc:
-            raise CookieFileError(f"{name} is malformed: {exc.message}") from None
+        cookies = _parse_cookie_text(name, text)
         if not cookies:
             raise CookieFileError(f"{name} holds no cookies")
         return cookies
@@ -190,6 +200,20 @@ class EnvCookieSource:
     def __repr__(self) -> str:
         # ``environ`` is left out: it holds the cookies themselves.
         return f"EnvCookieSource(variable={self.variable!r})"
+
+
+def _parse_cookie_text(name: str, text: str) -> dict[str, str]:
+    """A ``"a=b; c=d"`` string, or a JSON object when it starts with ``{``.
+
+    Raises:
+        CookieFileError: naming ``name`` (where the text came from), never a value.
+    """
+    try:
+        if text.startswith("{"):
+            return _checked(_parse_json_object(name, text))
+        return parse_cookie_header(text)
+    except InvalidRequestError as exc:
+        raise CookieFileError(f"{name} is malformed: {exc.message}") from None
 
 
 def _parse_json_object(name: str, text: str) -> Mapping[str, str]:

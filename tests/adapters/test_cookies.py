@@ -1112,3 +1112,33 @@ def test_sources_fit_the_core_port() -> None:
     ):
         assert isinstance(source, CookieSource)
         assert isinstance(source.describe(), str)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(" sid=a; cf=b ", {"sid": "a", "cf": "b"}, id="header"),
+        pytest.param('{"sid": "a", "cf": "b"}', {"sid": "a", "cf": "b"}, id="json-object"),
+    ],
+)
+def test_static_from_text_reads_a_header_or_a_json_object(
+    text: str, expected: dict[str, str]
+) -> None:
+    assert StaticCookieSource.from_text(text).get_cookies() == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        pytest.param('{"sid": "' + SECRET, "not valid JSON", id="broken-json"),
+        pytest.param('{"sid": 5}', "must be text", id="json-non-text-value"),
+        pytest.param("sid", "name=value", id="no-equals"),
+        pytest.param("  ", "empty", id="blank"),
+    ],
+)
+def test_static_from_text_names_its_origin_never_the_value(text: str, needle: str) -> None:
+    with pytest.raises(InvalidRequestError, match=needle) as caught:
+        StaticCookieSource.from_text(text, origin="--cookies")
+    assert SECRET not in str(caught.value)
+    if text.strip().startswith("{"):
+        assert "--cookies" in str(caught.value)

@@ -168,6 +168,25 @@ def test_ask_sends_options_to_base_url(stub: StubServer) -> None:
     assert request.cookies == {"session": "abc", "other": "def"}
 
 
+@pytest.mark.parametrize(
+    ("cookies", "code"),
+    [
+        pytest.param('{"session": "abc", "other": "def"}', 0, id="json-object"),
+        pytest.param('{"session": "s3cr3t', 2, id="broken-json"),
+    ],
+)
+def test_ask_cookies_as_a_json_object(stub: StubServer, cookies: str, code: int) -> None:
+    result = run("ask", "Hi", "--base-url", stub.url, "--cookies", cookies)
+
+    assert result.returncode == code, result.stderr
+    if code == 0:
+        assert stub.requests[0].cookies == {"session": "abc", "other": "def"}
+    else:
+        assert "--cookies" in result.stderr
+        assert "s3cr3t" not in result.stderr
+        assert stub.requests == []
+
+
 def test_ask_reads_the_prompt_from_stdin(stub: StubServer) -> None:
     result = run(
         "ask", "-", "--base-url", stub.url, "--cookies", "a=b", stdin="line one\nline two\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -27,7 +26,7 @@ from aichat_adapters._cookies import (
     StaticCookieSource,
     default_cookie_source,
 )
-from aichat_core import DEFAULT_BASE_URL, InvalidRequestError
+from aichat_core import DEFAULT_BASE_URL
 
 __all__ = [
     "STUB_COOKIES",
@@ -183,7 +182,7 @@ class CookieChoice:
         chosen = self.chosen()
         if chosen == "cookies":
             assert self.cookies is not None
-            return _static_source(self.cookies)
+            return StaticCookieSource.from_text(self.cookies, origin="--cookies")
         if chosen == "cookies_file":
             return FileCookieSource(self.cookies_file)
         if chosen == "browser":
@@ -193,22 +192,6 @@ class CookieChoice:
         if stub:
             return StaticCookieSource(STUB_COOKIES)
         return default_cookie_source()
-
-
-def _static_source(text: str) -> StaticCookieSource:
-    stripped = text.strip()
-    if not stripped.startswith("{"):
-        return StaticCookieSource(stripped)
-    try:
-        data = json.loads(stripped)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        # The value itself is never quoted: it holds secrets.
-        raise InvalidRequestError(
-            "--cookies starts with '{' but is not a JSON object of cookie names to string values"
-        )
-    return StaticCookieSource(data)
 
 
 @attrs.frozen

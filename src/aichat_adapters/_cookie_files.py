@@ -104,7 +104,16 @@ def read_cookie_text(text: str, domain: str) -> ParsedCookies:
 
 
 def select_cookies(parsed: ParsedCookies, domain: str, now: float) -> dict[str, str]:
-    """The cookies to send: unexpired ones, one per name.
+    """The cookies to send, by name (see :func:`select_entries` for the rules).
+
+    Raises:
+        CookieFileError: no unexpired cookie of the site, with the counts why.
+    """
+    return {name: entry.value for name, entry in select_entries(parsed, domain, now).items()}
+
+
+def select_entries(parsed: ParsedCookies, domain: str, now: float) -> dict[str, CookieEntry]:
+    """The cookies to send: unexpired ones, one per name, with their expiry.
 
     When a name appears more than once (on several paths or subdomains), the
     cookie of the domain closest to the site wins (the site's own first), then
@@ -132,7 +141,7 @@ def select_cookies(parsed: ParsedCookies, domain: str, now: float) -> dict[str, 
         if current is None or rank > current[0]:
             best[entry.name] = (rank, entry)
     if best:
-        return {name: entry.value for name, (_, entry) in best.items()}
+        return {name: entry for name, (_, entry) in best.items()}
     raise CookieFileError(_nothing_usable(parsed, domain, expired))
 
 

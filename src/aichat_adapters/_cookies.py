@@ -21,13 +21,14 @@ import attrs
 
 from aichat_adapters._cookie_files import (
     DEFAULT_DOMAIN,
+    CookieEntry,
     CookieFileError,
     ParsedCookies,
     decode_cookie_file,
     parse_cookie_editor_json,
     parse_netscape_cookies,
     read_cookie_text,
-    select_cookies,
+    select_entries,
 )
 from aichat_core import (
     AichatError,
@@ -325,15 +326,21 @@ class FileCookieSource:
             CookiesNotFoundError: the file is missing, unreadable, malformed, or
                 holds no unexpired cookie of the domain.
         """
-        path, origin = self._resolve()
-        label = f"file {path}"
-        try:
-            parsed = self._parsed(path, origin)
-            cookies = select_cookies(parsed, self.domain, _now())
-        except CookieFileError as exc:
-            raise _not_found(label, exc.reason) from None
-        _log_found(label, cookies)
+        cookies = {name: entry.value for name, entry in self.get_entries().items()}
+        _log_found(self.describe(), cookies)
         return cookies
+
+    def get_entries(self) -> dict[str, CookieEntry]:
+        """The cookies :meth:`get_cookies` gives, by name, with their domain, path and expiry.
+
+        Raises:
+            CookiesNotFoundError: as :meth:`get_cookies`.
+        """
+        path, origin = self._resolve()
+        try:
+            return select_entries(self._parsed(path, origin), self.domain, _now())
+        except CookieFileError as exc:
+            raise _not_found(f"file {path}", exc.reason) from None
 
     def _parsed(self, path: Path, origin: str) -> ParsedCookies:
         cache = self._cache

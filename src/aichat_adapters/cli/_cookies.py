@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import os
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 import click
 
 from aichat_adapters._browser_cookies import BrowserCookieSource
-from aichat_adapters._cookie_files import decode_cookie_file, read_cookie_text
 from aichat_adapters._cookies import (
-    COOKIES_FILE_VARIABLE,
-    DEFAULT_COOKIES_FILE,
     ChainCookieSource,
     FileCookieSource,
     StaticCookieSource,
@@ -41,31 +36,19 @@ def expiries(source: object, found: Mapping[str, str]) -> dict[str, str]:
     if not isinstance(source, FileCookieSource):
         given = "not known" if isinstance(source, BrowserCookieSource) else "none given"
         return dict.fromkeys(found, f"expiry {given}")
-    path = source.path
-    if path is None:
-        configured = os.environ.get(COOKIES_FILE_VARIABLE, "").strip()
-        path = Path(configured or DEFAULT_COOKIES_FILE).expanduser()
     try:
-        entries = read_cookie_text(decode_cookie_file(path.read_bytes()), source.domain).entries
-    except Exception:  # changed since it was read: leave the expiry unknown
-        entries = ()
+        entries = source.get_entries()
+    except AichatError:  # changed since it was read: leave the expiry unknown
+        entries = {}
     now = time.time()
     result = dict.fromkeys(found, "expiry not known")
-    for name, value in found.items():
-        matches = [
-            entry.expires
-            for entry in entries
-            if entry.name == name
-            and entry.value == value  # compared, never shown
-            and (entry.expires is None or entry.expires >= now)
-        ]
-        if not matches:
+    for name, entry in entries.items():
+        if name not in found:
             continue
-        if None in matches:
+        if entry.expires is None:
             result[name] = "session cookie (no expiry date)"
         else:
-            expires = max(e for e in matches if e is not None)
-            result[name] = f"expires {_date(expires)} ({_until(expires - now)})"
+            result[name] = f"expires {_date(entry.expires)} ({_until(entry.expires - now)})"
     return result
 
 

@@ -62,7 +62,7 @@ def exit_code(error: AichatError) -> int:
 
 def one_line(text: str) -> str:
     """``text`` on a single line: line breaks become spaces."""
-    return " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+    return " ".join(text.splitlines())
 
 
 def describe(error: AichatError) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from aichat_adapters.cli._exit import EXIT_CODES_HELP, OTHER
+from aichat_core import InvalidRequestError, parse_cookie_header
 
 __all__ = ["stub"]
 
@@ -14,10 +15,13 @@ def _cookie_pairs(
 ) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for value in values:
-        name, sep, cookie = value.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"expected NAME=VALUE, got {value!r}")
-        pairs[name.strip()] = cookie.strip()
+        try:
+            parsed = parse_cookie_header(value)
+        except InvalidRequestError as error:
+            raise click.BadParameter(f"expected NAME=VALUE: {error}") from None
+        if len(parsed) != 1:
+            raise click.BadParameter(f"expected one NAME=VALUE, got {value!r}")
+        pairs.update(parsed)
     return pairs
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import math
 import os
 import re
 import sqlite3
@@ -17,6 +16,13 @@ from typing import Any, ClassVar, Final, Literal
 
 import attrs
 
+from aichat_adapters._cookie_files import (
+    CookieEntry,
+    CookieFileError,
+    ParsedCookies,
+    check_domain,
+    select_cookies,
+)
 from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matches
 
 __all__ = ["BROWSERS", "BrowserCookieSource"]
@@ -45,9 +51,6 @@ _BROWSERS: Final[Mapping[str, tuple[str, _Family]]] = {
 
 #: Every browser name :class:`BrowserCookieSource` accepts, in the order it tries them.
 BROWSERS: Final[tuple[str, ...]] = tuple(_BROWSERS)
-
-# A host name: what rookiepy pastes into its SQL ``LIKE`` must be nothing more.
-_DOMAIN_RE: Final = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
 
 # Firefox 142 and later store ``expiry`` in milliseconds and rookiepy passes the
 # number through. A date in seconds stays below this (an HTTP date ends at the
@@ -83,15 +86,6 @@ def _to_path(value: str | os.PathLike[str] | None) -> Path | None:
         ) from None
 
 
-def _check_domain(value: str) -> str:
-    domain = value.strip().strip(".").lower() if isinstance(value, str) else ""
-    if not _DOMAIN_RE.fullmatch(domain):
-        raise InvalidRequestError(
-            f"domain must be a host name such as 'chat-gpt.org', not {value!r}"
-        )
-    return domain
-
-
 @attrs.frozen
 class BrowserCookieSource:
     """Reads the site's cookies from a browser profile on this machine, via rookiepy.
@@ -120,7 +114,7 @@ class BrowserCookieSource:
 
     browser: str | None = attrs.field(default=None, converter=_check_browser)
     cookie_file: Path | None = attrs.field(default=None, converter=_to_path)
-    domain: str = attrs.field(default="chat-gpt.org", converter=_check_domain)
+    domain: str = attrs.field(default="chat-gpt.org", converter=check_domain)
 
     def __attrs_post_init__(self) -> None:
         if self.cookie_file is not None and self.browser == "safari":
@@ -148,24 +142,18 @@ class BrowserCookieSource:
         tried: list[tuple[str, str]] = []
         for source, read in attempts:
             try:
-                cookies, expired = self._select(_call_rookiepy(read))
+                cookies = self._select(_call_rookiepy(read))
             except _Unreadable as exc:
                 reason = str(exc)
             else:
-                if cookies:
-                    logger.debug(
-                        "browser cookies: %s gave %d cookie(s) for %s: %s",
-                        source,
-                        len(cookies),
-                        self.domain,
-                        ", ".join(sorted(cookies)),
-                    )
-                    return cookies
-                reason = (
-                    f"only expired cookies for {self.domain}"
-                    if expired
-                    else f"no cookies for {self.domain}"
+                logger.debug(
+                    "browser cookies: %s gave %d cookie(s) for %s: %s",
+                    source,
+                    len(cookies),
+                    self.domain,
+                    ", ".join(sorted(cookies)),
                 )
+                return cookies
             logger.debug("browser cookies: %s gave none: %s", source, reason)
             tried.append((source, reason))
         raise CookiesNotFoundError.from_tried(tuple(tried))
@@ -208,39 +196,33 @@ class BrowserCookieSource:
             return rookiepy.chromium_based(str(local_state), str(path), domains)
         return rookiepy.chromium_based(str(path), domains)
 
-    def _select(self, raw: object) -> tuple[dict[str, str], int]:
-        """Keep unexpired cookies of the domain; one value per name.
+    def _select(self, raw: object) -> dict[str, str]:
+        """Keep unexpired cookies of the domain, one per name, by the file source's rules.
 
-        When a name occurs more than once (several paths or subdomains), the
-        cookie set on the site's own domain wins, then the longest path, then
-        the latest expiry.
+        Raises:
+            _Unreadable: no cookie of the domain, or only expired ones.
         """
         if not isinstance(raw, list):
             raise _Unreadable(f"rookiepy returned {type(raw).__name__}, not a list")
-        now = time.time()
-        best: dict[str, tuple[tuple[bool, int, float], str]] = {}
-        expired = 0
+        entries = []
         for item in raw:
             if not isinstance(item, Mapping):
                 continue
             domain, name, value = item.get("domain"), item.get("name"), item.get("value")
             if not (isinstance(domain, str) and isinstance(name, str) and isinstance(value, str)):
                 continue
-            if not name or not domain_matches(domain, self.domain):
-                continue
-            expires = _expiry_seconds(item.get("expires"))
-            if expires is not None and expires <= now:
-                expired += 1
-                continue
-            path = item.get("path")
-            rank = (
-                domain.strip().strip(".").lower() == self.domain,
-                len(path) if isinstance(path, str) else 0,
-                math.inf if expires is None else expires,
-            )
-            if name not in best or rank > best[name][0]:
-                best[name] = (rank, value)
-        return {name: value for name, (_, value) in best.items()}, expired
+            if name and domain_matches(domain, self.domain):
+                path = item.get("path")
+                expires = _expiry_seconds(item.get("expires"))
+                entries.append(
+                    CookieEntry(name, value, domain, path if isinstance(path, str) else "", expires)
+                )
+        parsed = ParsedCookies("browser profile", tuple(entries), total=len(raw), problems=())
+        try:
+            return select_cookies(parsed, self.domain, time.time())
+        except CookieFileError:
+            what = "only expired cookies" if entries else "no cookies"
+            raise _Unreadable(f"{what} for {self.domain}") from None
 
 
 def _import_rookiepy() -> Any:

@@ -36,6 +36,23 @@ _NETSCAPE_HEADER = "# Netscape HTTP Cookie File\n"
 _EXPIRES = re.compile(r"[0-9]{1,15}(?:\.[0-9]{0,9})?")
 _MAX_PROBLEMS_SHOWN = 3
 _SPACE = re.compile(r"\s")
+# A host name and nothing more (rookiepy pastes it into an SQL ``LIKE``).
+_HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")
+
+
+def check_domain(domain: object) -> str:
+    """The site's domain, normalised (lower case, no outer dots), for the cookie sources.
+
+    Raises:
+        InvalidRequestError: not a plain host name.
+    """
+    normalised = domain.strip().strip(".").lower() if isinstance(domain, str) else ""
+    if not _HOST.fullmatch(normalised):
+        raise InvalidRequestError(
+            f"domain must be a host name like {DEFAULT_DOMAIN!r}, without scheme, port or "
+            f"path; got {domain!r}"
+        )
+    return normalised
 
 
 class CookieFileError(Exception):

@@ -24,6 +24,7 @@ from aichat_adapters._cookie_files import (
     CookieEntry,
     CookieFileError,
     ParsedCookies,
+    check_domain,
     decode_cookie_file,
     parse_cookie_editor_json,
     parse_netscape_cookies,
@@ -257,18 +258,6 @@ def _expand(path: Path) -> Path:
         return path
 
 
-def _checked_domain(domain: object) -> str:
-    if (
-        not isinstance(domain, str)
-        or not domain.strip(" .")
-        or any(c in domain for c in "/:@ \t\r\n")
-    ):
-        raise InvalidRequestError(
-            f"domain must be a host name like {DEFAULT_DOMAIN!r}, without scheme, port or path"
-        )
-    return domain.strip().strip(".").lower()
-
-
 _CacheKey = tuple[str, int, int, int]
 
 
@@ -302,7 +291,7 @@ class FileCookieSource:
     """
 
     path: Path | None = attrs.field(default=None, converter=_optional_path)
-    domain: str = attrs.field(default=DEFAULT_DOMAIN, converter=_checked_domain)
+    domain: str = attrs.field(default=DEFAULT_DOMAIN, converter=check_domain)
     _cache: _FileCache = attrs.field(factory=_FileCache, init=False, repr=False, eq=False)
     blocking: ClassVar[bool] = False
 

@@ -12,14 +12,13 @@ import anyio
 import attrs
 import httpx
 
-from aichat_adapters._base import BaseClient
+from aichat_adapters._base import BaseChat, BaseClient
 from aichat_adapters._retrying import retry_call_async
 from aichat_adapters._transports import AsyncHttpxTransport
 from aichat_core import (
     DEFAULT_BASE_URL,
     AichatError,
     AsyncTransport,
-    Conversation,
     InvalidRequestError,
     MessagesInput,
     Reply,
@@ -213,13 +212,12 @@ class AsyncAichatClient(BaseClient):
         await self.aclose()
 
 
-class AsyncChat:
+class AsyncChat(BaseChat):
     """A conversation on an :class:`AsyncAichatClient`; the twin of :class:`Chat`."""
 
     def __init__(self, client: AsyncAichatClient, system: str | None = None) -> None:
+        super().__init__(system)
         self.client = client
-        self.system = system
-        self.history = Conversation.start(system)
 
     async def ask(self, text: str, **params: Any) -> str:
         """Add a user message, send the history, keep and return the answer."""
@@ -227,7 +225,3 @@ class AsyncChat:
         reply = await self.client.complete(asked.messages, **params)
         self.history = asked.with_assistant(reply.text)
         return reply.text
-
-    def reset(self) -> None:
-        """Forget every turn, keeping the system message if there was one."""
-        self.history = Conversation.start(self.system)

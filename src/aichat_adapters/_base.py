@@ -11,6 +11,7 @@ from typing import Any
 import attrs
 
 from aichat_core import (
+    Conversation,
     CookiesNotFoundError,
     GenerationParams,
     HttpRequest,
@@ -27,7 +28,7 @@ from aichat_core import (
     to_messages,
 )
 
-__all__ = ["BaseClient", "Prepared"]
+__all__ = ["BaseChat", "BaseClient", "Prepared"]
 
 logger = logging.getLogger("aichat")
 _DEFAULT_PARAMS = GenerationParams()
@@ -193,3 +194,15 @@ class BaseClient:
     def finish(reply: Reply, attempts: int, started: float) -> Reply:
         """Stamp the call's attempts and duration on its reply."""
         return attrs.evolve(reply, attempts=attempts, elapsed=time.monotonic() - started)
+
+
+class BaseChat:
+    """The history that :class:`Chat` and :class:`AsyncChat` keep; only ``ask`` differs."""
+
+    def __init__(self, system: str | None = None) -> None:
+        self.system = system
+        self.history = Conversation.start(system)
+
+    def reset(self) -> None:
+        """Forget every turn, keeping the system message if there was one."""
+        self.history = Conversation.start(self.system)

@@ -10,12 +10,11 @@ from typing import Any
 
 import httpx
 
-from aichat_adapters._base import BaseClient
+from aichat_adapters._base import BaseChat, BaseClient
 from aichat_adapters._retrying import retry_call
 from aichat_adapters._transports import HttpxTransport
 from aichat_core import (
     DEFAULT_BASE_URL,
-    Conversation,
     InvalidRequestError,
     MessagesInput,
     Reply,
@@ -169,13 +168,12 @@ class AichatClient(BaseClient):
         self.close()
 
 
-class Chat:
+class Chat(BaseChat):
     """A conversation on an :class:`AichatClient`: each :meth:`ask` sends the whole history."""
 
     def __init__(self, client: AichatClient, system: str | None = None) -> None:
+        super().__init__(system)
         self.client = client
-        self.system = system
-        self.history = Conversation.start(system)
 
     def ask(self, text: str, **params: Any) -> str:
         """Add a user message, send the history, keep and return the answer."""
@@ -183,7 +181,3 @@ class Chat:
         reply = self.client.complete(asked.messages, **params)
         self.history = asked.with_assistant(reply.text)
         return reply.text
-
-    def reset(self) -> None:
-        """Forget every turn, keeping the system message if there was one."""
-        self.history = Conversation.start(self.system)

@@ -6,7 +6,7 @@ import inspect
 import time
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import attrs
@@ -19,11 +19,16 @@ from aichat_core import (
     DEFAULT_BASE_URL,
     AichatError,
     AsyncTransport,
+    CallParams,
     InvalidRequestError,
     MessagesInput,
     Reply,
     RetryPolicy,
+    prepare_call,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["AskResult", "AsyncAichatClient", "AsyncChat"]
 
@@ -110,23 +115,11 @@ class AsyncAichatClient(BaseClient):
     async def complete(
         self,
         messages: MessagesInput,
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        presence_penalty: float | None = None,
-        frequency_penalty: float | None = None,
+        **params: Unpack[CallParams],
     ) -> Reply:
         """Send messages and return the :class:`~aichat_core.Reply` with its metadata."""
         started = time.monotonic()
-        prepared = self.prepare(
-            messages,
-            model=model,
-            temperature=temperature,
-            top_p=top_p,
-            presence_penalty=presence_penalty,
-            frequency_penalty=frequency_penalty,
-        )
+        prepared = prepare_call(messages, **params)
         request = self.build(prepared, await self._cookies())
         transport = self.transport
 
@@ -140,22 +133,10 @@ class AsyncAichatClient(BaseClient):
     async def ask(
         self,
         messages: MessagesInput,
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        presence_penalty: float | None = None,
-        frequency_penalty: float | None = None,
+        **params: Unpack[CallParams],
     ) -> str:
         """Send messages (or one prompt string) and return the reply's text."""
-        reply = await self.complete(
-            messages,
-            model=model,
-            temperature=temperature,
-            top_p=top_p,
-            presence_penalty=presence_penalty,
-            frequency_penalty=frequency_penalty,
-        )
+        reply = await self.complete(messages, **params)
         return reply.text
 
     async def ask_many(
@@ -219,7 +200,7 @@ class AsyncChat(BaseChat):
         super().__init__(system)
         self.client = client
 
-    async def ask(self, text: str, **params: Any) -> str:
+    async def ask(self, text: str, **params: Unpack[CallParams]) -> str:
         """Add a user message, send the history, keep and return the answer."""
         asked = self.history.with_user(text)
         reply = await self.client.complete(asked.messages, **params)

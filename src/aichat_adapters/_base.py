@@ -13,33 +13,20 @@ import attrs
 from aichat_core import (
     Conversation,
     CookiesNotFoundError,
-    GenerationParams,
     HttpRequest,
     HttpResponse,
     InvalidRequestError,
-    MessagesInput,
+    PreparedCall,
     Reply,
     RetryPolicy,
     build_request,
     check_base_url,
-    check_model,
-    format_prompt,
     parse_response,
-    to_messages,
 )
 
-__all__ = ["BaseChat", "BaseClient", "Prepared"]
+__all__ = ["BaseChat", "BaseClient"]
 
 logger = logging.getLogger("aichat")
-_DEFAULT_PARAMS = GenerationParams()
-
-
-@attrs.frozen
-class Prepared:
-    """A call checked and ready to send: its prompt and parameters."""
-
-    prompt: str
-    params: GenerationParams
 
 
 def _check_timeout(timeout: object) -> float:
@@ -132,26 +119,6 @@ class BaseClient:
         )
 
     @staticmethod
-    def prepare(
-        messages: MessagesInput,
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        presence_penalty: float | None = None,
-        frequency_penalty: float | None = None,
-    ) -> Prepared:
-        """Check messages, model and parameters; raises ``InvalidRequestError`` before any I/O."""
-        check_model(model)
-        params = _DEFAULT_PARAMS.merged(
-            temperature=temperature,
-            top_p=top_p,
-            presence_penalty=presence_penalty,
-            frequency_penalty=frequency_penalty,
-        )
-        return Prepared(prompt=format_prompt(to_messages(messages)), params=params)
-
-    @staticmethod
     def checked_cookies(source: object, cookies: object) -> Mapping[str, str]:
         """Check what a cookie source gave: a non-empty mapping."""
         if not isinstance(cookies, Mapping):
@@ -168,7 +135,7 @@ class BaseClient:
         """Whether ``source.get_cookies`` is a coroutine function."""
         return inspect.iscoroutinefunction(getattr(source, "get_cookies", None))
 
-    def build(self, prepared: Prepared, cookies: Mapping[str, str]) -> HttpRequest:
+    def build(self, prepared: PreparedCall, cookies: Mapping[str, str]) -> HttpRequest:
         """The HTTP request for a prepared call."""
         return build_request(
             prepared.prompt,

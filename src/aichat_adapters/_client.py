@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -15,12 +15,17 @@ from aichat_adapters._retrying import retry_call
 from aichat_adapters._transports import HttpxTransport
 from aichat_core import (
     DEFAULT_BASE_URL,
+    CallParams,
     InvalidRequestError,
     MessagesInput,
     Reply,
     RetryPolicy,
     Transport,
+    prepare_call,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["AichatClient", "Chat"]
 
@@ -98,23 +103,11 @@ class AichatClient(BaseClient):
     def complete(
         self,
         messages: MessagesInput,
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        presence_penalty: float | None = None,
-        frequency_penalty: float | None = None,
+        **params: Unpack[CallParams],
     ) -> Reply:
         """Send messages and return the :class:`~aichat_core.Reply` with its metadata."""
         started = time.monotonic()
-        prepared = self.prepare(
-            messages,
-            model=model,
-            temperature=temperature,
-            top_p=top_p,
-            presence_penalty=presence_penalty,
-            frequency_penalty=frequency_penalty,
-        )
+        prepared = prepare_call(messages, **params)
         source = self.cookie_source
         request = self.build(prepared, self.checked_cookies(source, source.get_cookies()))
         transport = self.transport
@@ -129,22 +122,10 @@ class AichatClient(BaseClient):
     def ask(
         self,
         messages: MessagesInput,
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        presence_penalty: float | None = None,
-        frequency_penalty: float | None = None,
+        **params: Unpack[CallParams],
     ) -> str:
         """Send messages (or one prompt string) and return the reply's text."""
-        return self.complete(
-            messages,
-            model=model,
-            temperature=temperature,
-            top_p=top_p,
-            presence_penalty=presence_penalty,
-            frequency_penalty=frequency_penalty,
-        ).text
+        return self.complete(messages, **params).text
 
     def conversation(self, system: str | None = None) -> Chat:
         """A multi-turn chat that keeps its history."""
@@ -175,7 +156,7 @@ class Chat(BaseChat):
         super().__init__(system)
         self.client = client
 
-    def ask(self, text: str, **params: Any) -> str:
+    def ask(self, text: str, **params: Unpack[CallParams]) -> str:
         """Add a user message, send the history, keep and return the answer."""
         asked = self.history.with_user(text)
         reply = self.client.complete(asked.messages, **params)

@@ -1,5 +1,6 @@
 """aichat_core: the pure heart of aichat-client. No I/O, no HTTP library."""
 
+from aichat_core._call import CallParams, PreparedCall, check_params, check_text, prepare_call
 from aichat_core._cookies import domain_matches, format_cookie_header, parse_cookie_header
 from aichat_core._errors import (
     AichatError,
@@ -37,6 +38,7 @@ __all__ = [
     "AsyncCookieSource",
     "AsyncTransport",
     "AuthenticationError",
+    "CallParams",
     "ChallengeError",
     "ConnectError",
     "Conversation",
@@ -50,6 +52,7 @@ __all__ = [
     "MODEL",
     "Message",
     "MessagesInput",
+    "PreparedCall",
     "RETRY_STATUSES",
     "RateLimitError",
     "Reply",
@@ -65,11 +68,14 @@ __all__ = [
     "build_request",
     "check_base_url",
     "check_model",
+    "check_params",
+    "check_text",
     "domain_matches",
     "format_cookie_header",
     "format_prompt",
     "parse_cookie_header",
     "parse_response",
     "parse_retry_after",
+    "prepare_call",
     "to_messages",
 ]

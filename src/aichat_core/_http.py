@@ -38,11 +38,16 @@ def _lower_keys(headers: Mapping[str, str]) -> dict[str, str]:
 
 @attrs.frozen
 class HttpResponse:
-    """One complete HTTP response. ``headers`` keys are lower-case."""
+    """One complete HTTP response. ``headers`` keys are lower-case.
+
+    ``set_cookies`` holds each ``Set-Cookie`` header's value on its own (a
+    mapping cannot keep repeated headers apart); never shown by ``repr``.
+    """
 
     status_code: int
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys)
     body: bytes = attrs.field(default=b"", repr=False)
+    set_cookies: tuple[str, ...] = attrs.field(default=(), repr=False)
 
     @property
     def content_type(self) -> str:

@@ -42,7 +42,7 @@ from aichat_adapters.cli._options import (
     service_options,
     serving,
 )
-from aichat_core import AichatError, InvalidRequestError, MessagesInput
+from aichat_core import AichatError, InvalidRequestError, MessagesInput, check_params, prepare_call
 
 __all__ = ["Item", "Journal", "Tally", "batch", "read_items", "read_journal"]
 
@@ -145,7 +145,7 @@ def _parse_item(line: str, number: int, params: Mapping[str, Any]) -> Item:
             raise InvalidRequestError(
                 '"messages" must be a list of {"role": ..., "content": ...} objects'
             )
-    BaseClient.prepare(prompt, **params)  # checks messages and parameters, sends nothing
+    prepare_call(prompt, **params)  # checks messages and parameters, sends nothing
     return Item(item_id, number, prompt)
 
 
@@ -469,7 +469,7 @@ def batch(
       aichat batch questions.jsonl -o answers.jsonl --concurrency 8
     """
     params: dict[str, Any] = {"temperature": temperature, "top_p": top_p}
-    BaseClient.prepare("check", **params)  # bad parameters: exit 2 before reading anything
+    check_params(**params)  # bad parameters: exit 2 before reading anything
     source_path = None if str(input_path) == "-" else input_path
     if source_path is not None and source_path.resolve() == output.resolve():
         raise InvalidRequestError("the output file must not be the input file")

@@ -12,7 +12,6 @@ from typing import TextIO
 import attrs
 import click
 
-from aichat_adapters._base import BaseClient
 from aichat_adapters._client import Chat
 from aichat_adapters.cli._exit import EXIT_CODES_HELP, describe
 from aichat_adapters.cli._options import (
@@ -21,7 +20,7 @@ from aichat_adapters.cli._options import (
     open_client,
     service_options,
 )
-from aichat_core import AichatError, InvalidRequestError
+from aichat_core import AichatError, InvalidRequestError, check_params
 
 __all__ = ["ChatSession", "chat"]
 
@@ -187,7 +186,7 @@ def chat(
       aichat chat --system "Be brief."
       printf 'Hi\\nAnd then?\\n/save chat.json\\n' | aichat chat --stub
     """
-    BaseClient.prepare("check", temperature=temperature, top_p=top_p)  # bad ones: exit 2 now
+    check_params(temperature=temperature, top_p=top_p)  # bad ones: exit 2 now
     interactive = sys.stdin.isatty()
     with open_client(service) as client:
         session = ChatSession(

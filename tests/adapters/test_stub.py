@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import gzip
+import itertools
 import json
+import logging
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import tracemalloc
+import zlib
 from collections.abc import Callable, Iterator
 
+import attrs
 import httpx
 import pytest
 
 from aichat_adapters.stub import Fault, RecordedRequest, StubServer, create_app
+from aichat_adapters.stub._faults import canned, gzip_bomb_body
 
 BODY = {
     "message": "Hello",
@@ -355,3 +364,368 @@ def test_bad_options_are_rejected(make: Callable[[], object]) -> None:
 def test_enqueue_takes_faults_only(stub: StubServer) -> None:
     with pytest.raises(TypeError):
         stub.enqueue("drop")  # type: ignore[arg-type]
+
+
+# --- Faults that need a real socket, seen on the wire ------------------------------------------
+
+ECHO = b'{"response":true,"message":"Echo: Hello"}'
+
+
+@attrs.frozen
+class Raw:
+    """An answer read from a raw socket: head, body bytes, and how the connection ended."""
+
+    status: int
+    headers: dict[str, list[str]]
+    body: bytes
+    error: OSError | None
+    arrivals: list[tuple[float, int]]  # (monotonic time, body bytes received so far)
+
+
+def raw_request(message: str = "Hello", cookie: str | None = None) -> bytes:
+    body = json.dumps({**BODY, "message": message}).encode()
+    lines = [
+        "POST /api/text HTTP/1.1",
+        "Host: stub",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+    ]
+    if cookie is not None:
+        lines.append(f"Cookie: {cookie}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def connect(stub: StubServer) -> socket.socket:
+    host, port = stub.url.removeprefix("http://").rsplit(":", 1)
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
+def raw_exchange(stub: StubServer, request: bytes | None = None) -> Raw:
+    """Send one request and read until the server ends the connection (FIN or RST)."""
+    data, error, arrivals = b"", None, []
+    with connect(stub) as sock:
+        sock.sendall(request or raw_request())
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except OSError as exc:
+                error = exc
+                break
+            if not chunk:
+                break
+            data += chunk
+            arrivals.append((time.monotonic(), len(data)))
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers: dict[str, list[str]] = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    offset = len(head) + 4
+    body_arrivals = [(at, size - offset) for at, size in arrivals if size > offset]
+    return Raw(int(status_line.split()[1]), headers, body, error, body_arrivals)
+
+
+@pytest.fixture
+def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Fail the test if the server (uvicorn, asyncio) logs a warning or an error meanwhile."""
+    caplog.set_level(logging.WARNING)
+    yield
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_trickle_sends_all_but_the_tail_at_once_then_a_byte_per_interval(
+    stub: StubServer, no_errors_logged: None
+) -> None:
+    stub.enqueue(Fault.trickle(interval=0.2, tail=3))
+    sent = time.monotonic()
+    raw = raw_exchange(stub)
+    assert (raw.status, raw.body, raw.error) == (200, ECHO, None)
+    assert raw.headers["content-length"] == [str(len(ECHO))]
+    # The first arrival holds all but the tail; then one byte arrives at a time, spaced.
+    times = [at for at, _ in raw.arrivals]
+    assert [size for _, size in raw.arrivals] == [
+        len(ECHO) - 3,
+        len(ECHO) - 2,
+        len(ECHO) - 1,
+        len(ECHO),
+    ]
+    assert times[0] - sent < 0.2
+    assert all(later - earlier > 0.1 for earlier, later in itertools.pairwise(times))
+    assert times[-1] - sent >= 0.55
+
+
+def test_a_tail_longer_than_the_body_trickles_all_of_it(stub: StubServer) -> None:
+    stub.enqueue(Fault.trickle(interval=0, tail=1000))
+    raw = raw_exchange(stub)
+    assert (raw.status, raw.body) == (200, ECHO)
+
+
+def test_trickle_stops_when_the_client_goes_away(stub: StubServer, no_errors_logged: None) -> None:
+    stub.enqueue(Fault.trickle(interval=30, tail=5))
+    with connect(stub) as sock:
+        sock.sendall(raw_request())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 OK")
+        wait_until(lambda: stub.in_flight == 1)
+    wait_until(lambda: stub.in_flight == 0)  # long before the 150 s of trickling
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
+def test_large_sends_size_bytes_of_a_valid_answer(
+    stub: StubServer, client: httpx.Client, content_length: bool
+) -> None:
+    size = 3 * 65536 + 7
+    stub.enqueue(Fault.large(size, content_length=content_length))
+    response = post(client)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    if content_length:
+        assert response.headers["content-length"] == str(size)
+        assert "transfer-encoding" not in response.headers
+    else:
+        assert "content-length" not in response.headers
+        assert response.headers["transfer-encoding"] == "chunked"
+    assert len(response.content) == size
+    assert response.json() == {"response": True, "message": "a" * (size - 30)}
+
+
+@pytest.mark.parametrize("content_length", [True, False], ids=["content-length", "chunked"])
+def test_64_mib_are_streamed_without_being_held(
+    stub: StubServer, client: httpx.Client, content_length: bool
+) -> None:
+    size = 64 << 20
+    stub.enqueue(Fault.large(size, content_length=content_length))
+    received = 0
+    tracemalloc.start()
+    try:
+        with client.stream("POST", "/api/text", json=BODY) as response:
+            for chunk in response.iter_raw():
+                received += len(chunk)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert received == size
+    assert peak < 8 << 20  # server and client together held a few chunks, not 64 MiB
+
+
+def test_large_stops_when_the_client_goes_away(stub: StubServer, no_errors_logged: None) -> None:
+    stub.enqueue(Fault.large(1 << 30))
+    with connect(stub) as sock:
+        sock.sendall(raw_request())
+        received = 0
+        while received < 1 << 20:
+            received += len(sock.recv(65536))
+    wait_until(lambda: stub.in_flight == 0)  # long before a GiB is sent
+
+
+def inflate(compressed: bytes) -> tuple[int, bytes, bytes]:
+    """Inflate a gzip member 1 MiB at a time: (size, first bytes, last bytes); checks the CRC."""
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    size, first, last, data = 0, b"", b"", compressed
+    while not decompressor.eof:
+        out = decompressor.decompress(data, 1 << 20)
+        assert out or decompressor.eof, "the stream ended early"
+        data = decompressor.unconsumed_tail
+        first = first or out[:40]
+        last = (last + out)[-40:]
+        size += len(out)
+    assert decompressor.unused_data == b""
+    return size, first, last
+
+
+@pytest.mark.parametrize("inflated", [None, 3 * 2**20 + 5], ids=["1GiB", "3MiB+5"])
+def test_gzip_bomb_is_small_and_inflates_to_its_size(
+    stub: StubServer, client: httpx.Client, inflated: int | None
+) -> None:
+    stub.enqueue(Fault.gzip_bomb() if inflated is None else Fault.gzip_bomb(inflated))
+    expected = 1 << 30 if inflated is None else inflated
+    with client.stream("POST", "/api/text", json=BODY) as response:
+        compressed = b"".join(response.iter_raw())
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.headers["content-length"] == str(len(compressed))
+    assert expected / 1100 < len(compressed) < expected / 900 + 200
+    size, first, last = inflate(compressed)
+    assert size == expected
+    assert first.startswith(b'{"response":true,"message":"aaaa')
+    assert last.endswith(b'aaaa"}')
+
+
+def test_gzip_bomb_is_built_once_per_size() -> None:
+    Fault.gzip_bomb(2**20)
+    assert gzip_bomb_body(2**20) is gzip_bomb_body(2**20)
+    assert (
+        gzip.decompress(gzip_bomb_body(2**20))
+        == b'{"response":true,"message":"' + b"a" * (2**20 - 30) + b'"}'
+    )
+
+
+@pytest.mark.parametrize("after", [0, 10, 40])
+def test_cut_closes_with_a_fin_after_some_body_bytes(
+    stub: StubServer, after: int, no_errors_logged: None
+) -> None:
+    stub.enqueue(Fault.cut(after))
+    raw = raw_exchange(stub)
+    assert raw.status == 200
+    assert raw.headers["content-length"] == [str(len(ECHO))]
+    assert raw.body == ECHO[:after]
+    assert raw.error is None  # an orderly end of stream: a FIN
+
+
+@pytest.mark.parametrize("after", [0, 10])
+def test_cut_with_reset_sends_a_rst(stub: StubServer, after: int, no_errors_logged: None) -> None:
+    stub.enqueue(Fault.cut(after, reset=True))
+    raw = raw_exchange(stub)
+    assert raw.status == 200
+    assert raw.headers["content-length"] == [str(len(ECHO))]
+    assert raw.body == ECHO[:after]
+    assert isinstance(raw.error, ConnectionResetError)
+
+
+def test_cut_never_sends_the_whole_body(stub: StubServer) -> None:
+    stub.enqueue(Fault.cut(10_000))
+    assert raw_exchange(stub).body == ECHO[:-1]
+
+
+def test_cut_as_httpx_sees_it(stub: StubServer, client: httpx.Client) -> None:
+    stub.enqueue(Fault.cut(10), Fault.cut(10, reset=True))
+    with pytest.raises(httpx.RemoteProtocolError, match="complete message body"):
+        post(client)
+    with pytest.raises(httpx.ReadError):
+        post(client)
+    assert post(client).json()["message"] == "Echo: Hello"
+
+
+def test_set_cookie_answers_the_echo_with_one_header_per_value(
+    stub: StubServer, client: httpx.Client
+) -> None:
+    values = ("session=new; Path=/; HttpOnly", "cf_clearance=x; Max-Age=0")
+    stub.enqueue(Fault.set_cookie(*values), Fault.set_cookie("a=1", text="scripted"))
+    first = post(client, "Hi")
+    assert first.status_code == 200
+    assert first.headers.get_list("set-cookie") == list(values)
+    assert first.json() == {"response": True, "message": "Echo: Hi"}
+    second = post(client)
+    assert second.headers.get_list("set-cookie") == ["a=1"]
+    assert second.json() == {"response": True, "message": "scripted"}
+    assert post(client).headers.get_list("set-cookie") == []
+
+
+def test_echo_cookie_quotes_the_cookie_header_verbatim(
+    stub: StubServer, client: httpx.Client
+) -> None:
+    stub.enqueue(Fault.echo_cookie(), Fault.echo_cookie(403), Fault.echo_cookie())
+    response = post(client, headers={"cookie": "sid=s3cret; cf_clearance=a=b"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "text/plain"
+    assert "Cookie: sid=s3cret; cf_clearance=a=b" in response.text
+    assert post(client, headers={"cookie": "x=1"}).status_code == 403
+    assert post(client).text.endswith("Cookie: ")
+
+
+def test_faults_hide_set_cookie_values_in_repr() -> None:
+    fault = Fault.set_cookie("session=s3cr3t-value; Path=/")
+    assert "s3cr3t" not in repr(fault)
+    assert "set-cookie" in repr(fault)
+
+
+def test_require_cookies_changes_at_run_time_and_reset_restores_it() -> None:
+    with (
+        StubServer(require_cookies={"sid": "a"}) as stub,
+        httpx.Client(base_url=stub.url) as client,
+    ):
+        assert post(client).status_code == 403
+        stub.require_cookies(None)
+        assert post(client).status_code == 200
+        stub.require_cookies({"sid": "b"})
+        assert post(client, headers={"cookie": "sid=a"}).status_code == 403
+        assert post(client, headers={"cookie": "sid=b"}).status_code == 200
+        stub.reset()
+        assert post(client, headers={"cookie": "sid=b"}).status_code == 403
+        assert post(client, headers={"cookie": "sid=a"}).status_code == 200
+        stub.app.require_cookies({})
+        assert post(client).status_code == 200
+
+
+@pytest.mark.parametrize("cookies", [{"sid": 1}, [("sid", "a")], "sid=a"])
+def test_require_cookies_takes_a_mapping_of_str(stub: StubServer, cookies: object) -> None:
+    with pytest.raises(TypeError, match="mapping"):
+        stub.require_cookies(cookies)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.trickle(interval=30),
+        Fault.large(64 << 20),
+        Fault.large(64 << 20, content_length=False),
+        Fault.gzip_bomb(64 << 20),
+        Fault.cut(),
+        Fault.cut(reset=True),
+        Fault.delay(30),
+        Fault.set_cookie("a=1"),
+        Fault.echo_cookie(),
+        Fault.drop(),
+    ],
+    ids=lambda fault: f"{fault.kind}-{fault.size}-{fault.content_length}-{fault.reset}",
+)
+def test_in_flight_returns_to_zero_when_the_client_leaves_mid_answer(
+    stub: StubServer, fault: Fault, no_errors_logged: None
+) -> None:
+    stub.enqueue(fault)
+    with connect(stub) as sock:
+        sock.sendall(raw_request())
+        wait_until(lambda: len(stub.requests) == 1)
+        sock.settimeout(0.1)
+        with contextlib.suppress(OSError):  # some faults send nothing before the client leaves
+            sock.recv(1)
+    wait_until(lambda: stub.in_flight == 0)
+    assert post_ok(stub)
+
+
+def post_ok(stub: StubServer) -> bool:
+    with httpx.Client(base_url=stub.url) as client:
+        return bool(post(client).json() == {"response": True, "message": "Echo: Hello"})
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Fault.trickle(interval=-1),
+        lambda: Fault.trickle(interval=float("nan")),
+        lambda: Fault.trickle(tail=-1),
+        lambda: Fault.trickle(tail=1.5),  # type: ignore[arg-type]
+        lambda: Fault.large(29),
+        lambda: Fault.large(True),
+        lambda: Fault.gzip_bomb(10),
+        lambda: Fault.gzip_bomb(1 << 40),
+        lambda: Fault.cut(-1),
+        lambda: Fault.set_cookie("a=1\r\nx-injected: 1"),
+        lambda: Fault.set_cookie("a=café"),
+        lambda: Fault.echo_cookie(700),
+    ],
+)
+def test_bad_new_fault_options_are_rejected(make: Callable[[], object]) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011
+        make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Fault.large(100, content_length=1),  # type: ignore[arg-type]
+        lambda: Fault.cut(reset="yes"),  # type: ignore[arg-type]
+        lambda: Fault.set_cookie(b"a=1"),  # type: ignore[arg-type]
+    ],
+)
+def test_new_fault_options_of_the_wrong_type_are_rejected(make: Callable[[], object]) -> None:
+    with pytest.raises(TypeError):
+        make()
+
+
+def test_canned_has_no_answer_for_socket_faults() -> None:
+    for fault in (Fault.drop(), Fault.large(100), Fault.gzip_bomb(100)):
+        with pytest.raises(ValueError, match="no canned answer"):
+            canned(fault, {"message": "x"}, "")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import random
+import socket
+import struct
 import threading
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, MutableMapping
@@ -15,7 +17,15 @@ from typing import Any
 import anyio
 import attrs
 
-from aichat_adapters.stub._faults import JSON_HEADERS, Fault, service_body
+from aichat_adapters.stub._faults import (
+    JSON_HEADERS,
+    Canned,
+    Fault,
+    canned,
+    gzip_bomb_body,
+    large_body,
+    service_body,
+)
 
 __all__ = ["PATH", "RecordedRequest", "StubApp", "create_app"]
 
@@ -27,7 +37,6 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 _UNAVAILABLE = Fault.status(503, retry_after=1)
 _CHALLENGE = Fault.challenge()
-_BAD_BODY = 'the body must be a JSON object with a string "message"'
 
 
 @attrs.frozen
@@ -88,7 +97,8 @@ class StubApp:
             raise ValueError(f"latency must be a finite number >= 0, not {latency!r}")
         if not 0.0 <= fail_rate <= 1.0:
             raise ValueError(f"fail_rate must be within 0..1, not {fail_rate!r}")
-        self._require_cookies = dict(require_cookies or {})
+        self._initial_cookies = _cookie_dict(require_cookies)
+        self._require_cookies = self._initial_cookies
         self._latency = latency
         self._fail_rate = fail_rate
         self._seed = seed
@@ -126,9 +136,21 @@ class StubApp:
         with self._lock:
             self._script.extend(faults)
 
-    def reset(self) -> None:
-        """Clear the script, the recorded requests and ``max_in_flight``; reseed."""
+    def require_cookies(self, cookies: Mapping[str, str] | None) -> None:
+        """Change which cookies (name to value) every request must carry from now on.
+
+        ``None`` or an empty mapping requires none; :meth:`reset` restores the
+        constructor's ``require_cookies``.
+        """
+        required = _cookie_dict(cookies)
         with self._lock:
+            self._require_cookies = required
+
+    def reset(self) -> None:
+        """Clear the script, the records and ``max_in_flight``; reseed; restore the
+        constructor's ``require_cookies``."""
+        with self._lock:
+            self._require_cookies = self._initial_cookies
             self._script.clear()
             self._requests.clear()
             self._max_in_flight = self._in_flight
@@ -158,20 +180,14 @@ class StubApp:
             headers = (*JSON_HEADERS, ("allow", "POST"))
             await _respond(send, 405, headers, service_body(False, "method not allowed"))
             return
+        with self._lock:
+            required = self._require_cookies
         cookies = request.cookies
-        if any(cookies.get(k) != v for k, v in self._require_cookies.items()):
+        if any(cookies.get(k) != v for k, v in required.items()):
             fault: Fault | None = _CHALLENGE
         else:
             fault = self._next_fault()
-        if fault is None:
-            await _echo(request, send)
-        elif fault.kind == "drop":
-            await _drop(receive, send)
-        elif fault.kind == "delay":
-            if await _sleep(receive, fault.seconds):
-                await _echo(request, send)
-        else:
-            await _respond(send, fault.status_code, fault.headers, fault.body)
+        await _play(fault, request, receive, send)
 
     def _next_fault(self) -> Fault | None:
         with self._lock:
@@ -237,45 +253,138 @@ def _record(scope: Scope, body: bytes) -> RecordedRequest:
     return RecordedRequest(scope["method"], scope["path"], MappingProxyType(headers), body, parsed)
 
 
+def _cookie_dict(cookies: Mapping[str, str] | None) -> Mapping[str, str]:
+    if cookies is None:
+        return MappingProxyType({})
+    if not isinstance(cookies, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in cookies.items()
+    ):
+        raise TypeError("require_cookies must be a mapping of cookie names to values (str)")
+    return MappingProxyType(dict(cookies))
+
+
+async def _play(
+    fault: Fault | None, request: RecordedRequest, receive: Receive, send: Send
+) -> None:
+    """Answer one request as ``fault`` says (``None``: the echo)."""
+    kind = None if fault is None else fault.kind
+    if fault is None or kind not in _PLAYED:
+        answer = canned(fault, request.json, request.headers.get("cookie", ""))
+        await _respond(send, answer.status_code, answer.headers, answer.body)
+    elif kind == "drop":
+        await _drop(receive, send)
+    elif kind == "large":
+        await _until_disconnect(receive, lambda: _large(send, fault))
+    elif kind == "gzip_bomb":
+        await _respond(send, 200, fault.headers, gzip_bomb_body(fault.size))
+    else:  # delay, trickle, cut: the echo, played slowly or cut short
+        echo = canned(fault, request.json, "")
+        if kind == "trickle":
+            await _until_disconnect(receive, lambda: _trickle(send, echo, fault))
+        elif kind == "cut":
+            await _cut(receive, send, echo, fault)
+        elif await _sleep(receive, fault.seconds):
+            await _respond(send, echo.status_code, echo.headers, echo.body)
+
+
+_PLAYED = frozenset({"drop", "delay", "large", "gzip_bomb", "trickle", "cut"})
+
+
+async def _wait_disconnect(receive: Receive) -> None:
+    """Return once the client has gone (or the answer is complete)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 async def _sleep(receive: Receive, seconds: float) -> bool:
     """Sleep; ``False`` when the client disconnected meanwhile (nobody to answer)."""
     with anyio.move_on_after(seconds):
-        while (await receive())["type"] != "http.disconnect":
-            pass
+        await _wait_disconnect(receive)
         return False
     return True
 
 
-async def _drop(receive: Receive, send: Send) -> None:
+async def _until_disconnect(receive: Receive, play: Callable[[], Awaitable[None]]) -> None:
+    """Run ``play``, cancelled as soon as the client goes away."""
+    async with anyio.create_task_group() as group:
+
+        async def watch() -> None:
+            await _wait_disconnect(receive)
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch)
+        await play()
+        group.cancel_scope.cancel()
+
+
+def _transport_of(send: Send, fault: str) -> Any:
     # uvicorn's ``send`` is a bound method of the request's cycle, which holds
-    # the asyncio transport: closing it sends nothing at all.
+    # the asyncio transport.
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    close = getattr(transport, "close", None)
-    if not callable(close):
-        raise RuntimeError("Fault.drop() needs a server exposing its transport, as uvicorn does")
-    close()
+    if not callable(getattr(transport, "close", None)):
+        raise RuntimeError(f"{fault} needs a server exposing its transport, as uvicorn does")
+    return transport
+
+
+async def _drop(receive: Receive, send: Send) -> None:
+    # Closing the transport before the answer starts sends nothing at all.
+    _transport_of(send, "Fault.drop()").close()
     # Wait until the server has seen the disconnect, or it would answer 500 for us.
     with anyio.move_on_after(1.0):
-        while (await receive())["type"] != "http.disconnect":
-            pass
+        await _wait_disconnect(receive)
 
 
-async def _echo(request: RecordedRequest, send: Send) -> None:
-    payload = request.json
-    message = payload.get("message") if isinstance(payload, dict) else None
-    if not isinstance(message, str):
-        await _respond(send, 400, JSON_HEADERS, service_body(False, _BAD_BODY))
-        return
-    await _respond(send, 200, JSON_HEADERS, service_body(True, "Echo: " + message))
+async def _cut(receive: Receive, send: Send, answer: Canned, fault: Fault) -> None:
+    transport = _transport_of(send, "Fault.cut()")
+    body = answer.body
+    await _start(send, answer.status_code, answer.headers, len(body))
+    sent = body[: min(fault.size, len(body) - 1)]
+    await send({"type": "http.response.body", "body": sent, "more_body": True})
+    if fault.reset:
+        # Linger on, with a zero timeout: close() sends a RST instead of a FIN.
+        sock = transport.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    else:
+        transport.close()
+    with anyio.move_on_after(1.0):
+        await _wait_disconnect(receive)
+
+
+async def _trickle(send: Send, answer: Canned, fault: Fault) -> None:
+    body = answer.body
+    at_once = max(0, len(body) - fault.size)
+    await _start(send, answer.status_code, answer.headers, len(body))
+    await _body(send, body[:at_once], more=at_once < len(body))
+    for end in range(at_once + 1, len(body) + 1):
+        await anyio.sleep(fault.seconds)
+        await _body(send, body[end - 1 : end], more=end < len(body))
+
+
+async def _large(send: Send, fault: Fault) -> None:
+    await _start(send, 200, fault.headers, fault.size if fault.content_length else None)
+    for chunk in large_body(fault.size):
+        await _body(send, chunk, more=True)
+    await _body(send, b"", more=False)
+
+
+async def _start(
+    send: Send, status: int, headers: Iterable[tuple[str, str]], length: int | None
+) -> None:
+    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    if length is not None:
+        raw.append((b"content-length", str(length).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+
+
+async def _body(send: Send, chunk: bytes, *, more: bool) -> None:
+    await send({"type": "http.response.body", "body": chunk, "more_body": more})
 
 
 async def _respond(
     send: Send, status: int, headers: Iterable[tuple[str, str]], body: bytes
 ) -> None:
-    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
     if status in (204, 304):
         body = b""
-    else:
-        raw.append((b"content-length", str(len(body)).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": raw})
-    await send({"type": "http.response.body", "body": body})
+    await _start(send, status, headers, None if status in (204, 304) else len(body))
+    await _body(send, body, more=False)

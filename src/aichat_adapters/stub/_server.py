@@ -95,8 +95,17 @@ class StubServer:
         """Append faults to the end of the script."""
         self.app.enqueue(*faults)
 
+    def require_cookies(self, cookies: Mapping[str, str] | None) -> None:
+        """Change which cookies (name to value) every request must carry from now on.
+
+        A request without them gets the anti-bot page. ``None`` or an empty
+        mapping requires none; :meth:`reset` restores the constructor's value.
+        """
+        self.app.require_cookies(cookies)
+
     def reset(self) -> None:
-        """Clear the script, the recorded requests and ``max_in_flight``."""
+        """Clear the script, the records and ``max_in_flight``; restore the
+        constructor's ``require_cookies``."""
         self.app.reset()
 
     def start(self) -> None:

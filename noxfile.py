@@ -1,4 +1,4 @@
-"""Developer tasks. ``nox`` runs the default sessions: tests, lint, typecheck, docs."""
+"""Developer tasks. ``nox`` runs the default sessions: tests, lint, typecheck, docs, g4f."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs", "g4f"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[cli,stub,browser]"
@@ -54,6 +54,14 @@ def docs(session: nox.Session) -> None:
     session.run(
         "mkdocs", "build", "--strict", "--site-dir", "site", env={"NO_MKDOCS_2_WARNING": "1"}
     )
+
+
+@nox.session
+def g4f(session: nox.Session) -> None:
+    """The g4f provider against real g4f 8.x, installed in this session only (tests_g4f/)."""
+    requirements = nox.project.dependency_groups(PYPROJECT, "test")
+    session.install("-e", ".[stub]", "g4f>=8.8,<9", *requirements)
+    session.run("pytest", "tests_g4f", *session.posargs)
 
 
 @nox.session(default=False)

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, get_type_hints
 
 import pytest
 
 from aichat_adapters import CookiesNotFoundError, InvalidRequestError, ServiceError
+from aichat_adapters import g4f as g4f_module
 from aichat_adapters.g4f import Aichat
 from aichat_adapters.stub import Fault, StubServer
+from aichat_core import CallParams
 
 from .helpers import COOKIES
 from .test_calls import g4f_format_prompt
@@ -196,9 +199,9 @@ async def test_unsupported_model_is_a_value_error(stub: StubServer, model: str) 
 @pytest.mark.parametrize(
     "extra",
     [
-        pytest.param({"max_tokens": 5}, id="max_tokens"),
+        pytest.param({"temprature": 0.2}, id="misspelt"),
         pytest.param({"verify": False}, id="verify"),
-        pytest.param({"presence_penalty": 1}, id="presence_penalty"),
+        pytest.param({"media": [("image.png", "image.png")]}, id="media"),
     ],
 )
 @pytest.mark.anyio
@@ -215,25 +218,91 @@ async def test_unknown_kwargs_are_refused_naming_the_supported_ones(
         )
 
     message = str(caught.value)
-    assert next(iter(extra)) in message
-    for name in ("cookies", "temperature", "top_p", "timeout", "base_url"):
+    assert f"argument(s): {next(iter(extra))};" in message
+    for name in ("cookies", "temperature", "top_p", "presence_penalty", "timeout", "base_url"):
         assert name in message
     assert stub.requests == []
 
 
 @pytest.mark.anyio
-async def test_stream_true_is_refused_and_falsy_stream_ignored(stub: StubServer) -> None:
+async def test_penalties_travel_in_the_body(stub: StubServer) -> None:
+    await Aichat.create_async(
+        "gpt-3.5-turbo",
+        "Hi",
+        cookies=COOKIES,
+        presence_penalty=0.5,
+        frequency_penalty=-1,
+        base_url=stub.url,
+    )
+
+    assert stub.requests[0].json == {
+        "message": "Hi",
+        "temperature": 0.5,
+        "presence_penalty": 0.5,
+        "top_p": 1,
+        "frequency_penalty": -1,
+    }
+
+
+G4F_OWN: dict[str, Any] = {
+    "provider": Aichat,
+    "api_key": "sk-not-for-logs",
+    "max_tokens": 5,
+    "stop": ["\n"],
+    "conversation": object(),
+    "ignore_stream": True,
+    "stream_timeout": 9,
+    "web_search": False,
+}
+"""What g4f 8.x may pass besides ours: accepted, ignored."""
+
+
+@pytest.mark.anyio
+async def test_g4f_s_own_kwargs_are_ignored_with_a_debug_line(
+    stub: StubServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aichat")
+
+    reply = await Aichat.create_async(
+        "gpt-3.5-turbo", "Hi", cookies=COOKIES, base_url=stub.url, stream=True, **G4F_OWN
+    )
+
+    assert reply == "Echo: Hi"
+    assert typed(stub.requests[0].json) == typed(g4f_json_data([{"role": "user", "content": "Hi"}]))
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("g4f Aichat")]
+    # web_search=False asks for nothing, so it is not named.
+    assert line.startswith(
+        "g4f Aichat ignores stream, provider, api_key, max_tokens, stop, conversation, "
+        "ignore_stream, stream_timeout: "
+    )
+    assert "sk-not-for-logs" not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_nothing_is_logged_when_nothing_is_ignored(
+    stub: StubServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="aichat")
+
+    await Aichat.create_async(
+        "gpt-3.5-turbo", "Hi", None, False, cookies=COOKIES, base_url=stub.url, max_tokens=None
+    )
+
+    assert not [r for r in caplog.records if r.getMessage().startswith("g4f Aichat")]
+
+
+@pytest.mark.anyio
+async def test_stream_true_gives_the_reply_in_one_piece(stub: StubServer) -> None:
     messages = [{"role": "user", "content": "Hi"}]
     options: dict[str, Any] = {"cookies": COOKIES, "base_url": stub.url}
 
-    with pytest.raises(InvalidRequestError, match="stream"):
-        await Aichat.create_async("gpt-3.5-turbo", messages, stream=True, **options)
-    assert stub.requests == []
-
-    assert (
-        await Aichat.create_async("gpt-3.5-turbo", messages, stream=False, **options) == "Echo: Hi"
+    assert await Aichat.create_async("gpt-3.5-turbo", messages, stream=True, **options) == (
+        "Echo: Hi"
     )
-    assert len(stub.requests) == 1
+    chunks = [c async for c in Aichat.create_async_generator("", messages, stream=True, **options)]
+    assert chunks == ["Echo: Hi"]
+    assert list(Aichat.create_completion("", messages, True, **options)) == ["Echo: Hi"]
+    assert len(stub.requests) == 3
 
 
 @pytest.mark.anyio
@@ -293,10 +362,8 @@ def test_create_completion_errors(
     stub: StubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     messages = [{"role": "user", "content": "Hi"}]
-    with pytest.raises(InvalidRequestError, match="stream"):
-        next(Aichat.create_completion("gpt-3.5-turbo", messages, stream=True, base_url=stub.url))
-    with pytest.raises(InvalidRequestError, match="max_tokens"):
-        next(Aichat.create_completion("gpt-3.5-turbo", messages, max_tokens=5, base_url=stub.url))
+    with pytest.raises(InvalidRequestError, match="temprature"):
+        next(Aichat.create_completion("gpt-3.5-turbo", messages, temprature=1, base_url=stub.url))  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="gpt-4"):
         next(Aichat.create_completion("gpt-4", messages, cookies=COOKIES, base_url=stub.url))
 
@@ -312,6 +379,55 @@ def test_create_completion_errors(
     assert len(stub.requests) == 1
 
 
+# --------------------------------------------------------------------------- create_async_generator
+
+
+@pytest.mark.anyio
+async def test_create_async_generator_yields_the_reply_once(stub: StubServer) -> None:
+    history = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Как дела?"},
+    ]
+
+    chunks = [
+        chunk
+        async for chunk in Aichat.create_async_generator(
+            model="gpt-3.5-turbo",
+            messages=history,
+            cookies=SEED_COOKIES,
+            top_p=0.5,
+            base_url=stub.url,
+        )
+    ]
+
+    assert chunks == [f"Echo: {g4f_format_prompt(history)}"]
+    assert typed(stub.requests[0].json) == typed(g4f_json_data(history, top_p=0.5))
+
+
+@pytest.mark.anyio
+async def test_create_async_generator_errors_come_when_it_is_advanced(stub: StubServer) -> None:
+    messages = [{"role": "user", "content": "Hi"}]
+    refused = Aichat.create_async_generator(
+        "gpt-4",
+        messages,
+        cookies=COOKIES,
+        base_url=stub.url,
+        temprature=1,  # type: ignore[call-arg]
+    )
+    with pytest.raises(InvalidRequestError, match="temprature"):
+        await refused.__anext__()
+
+    stub.enqueue(Fault.refuse("quota exceeded"))
+    generator = Aichat.create_async_generator(
+        "gpt-3.5-turbo", messages, cookies=COOKIES, base_url=stub.url
+    )
+    assert stub.requests == []  # nothing is sent before the generator is advanced
+    with pytest.raises(ServiceError) as caught:
+        await generator.__anext__()
+    assert caught.value.payload == {"response": False, "message": "quota exceeded"}
+    assert len(stub.requests) == 1
+
+
 # --------------------------------------------------------------------------- the class
 
 
@@ -321,29 +437,74 @@ def test_class_attributes_are_g4f_s() -> None:
     assert Aichat.supports_gpt_35_turbo is True
     assert Aichat.supports_stream is False
     assert Aichat.supports_message_history is True
+    assert Aichat.supports_system_message is True
     assert Aichat.supports_gpt_4 is False
     assert Aichat.needs_auth is False
     assert Aichat.__name__ == "Aichat"
 
 
+def test_what_g4f_8_reads_from_a_provider() -> None:
+    assert Aichat.get_dict() == {
+        "name": "Aichat",
+        "url": "https://chat-gpt.org/chat",
+        "label": "Aichat (aichat-client)",
+    }
+    assert Aichat.get_models() == ["gpt-3.5-turbo"]
+    assert Aichat.get_models(api_key="ignored") == ["gpt-3.5-turbo"]
+    assert Aichat.default_model == "gpt-3.5-turbo"
+    assert Aichat.use_stream_timeout is False
+    assert isinstance(Aichat.live, int)
+
+
 def test_methods_are_callable_on_the_class() -> None:
     assert inspect.iscoroutinefunction(Aichat.create_async)
+    assert inspect.isasyncgenfunction(Aichat.create_async_generator)
     assert inspect.isgeneratorfunction(Aichat.create_completion)
+    # g4f 0.1.x passes ``stream`` third to create_completion; the rest goes by keyword.
     assert list(inspect.signature(Aichat.create_async).parameters) == [
         "model",
         "messages",
         "proxy",
+        "stream",
+        "kwargs",
+    ]
+    assert list(inspect.signature(Aichat.create_async_generator).parameters) == [
+        "model",
+        "messages",
+        "proxy",
+        "stream",
         "kwargs",
     ]
     assert list(inspect.signature(Aichat.create_completion).parameters) == [
         "model",
         "messages",
         "stream",
+        "proxy",
         "kwargs",
     ]
+
+
+def test_generation_keywords_are_the_core_s_call_params() -> None:
+    ours = get_type_hints(g4f_module._Options)
+    core = get_type_hints(CallParams)
+    assert set(core) - {"model"} <= set(ours)
+    for name in set(core) - {"model"}:
+        assert ours[name] == core[name], name
+    assert set(g4f_module._GENERATION) == set(core) - {"model"}
 
 
 def test_module_docstring_shows_the_swap() -> None:
     doc = sys.modules[Aichat.__module__].__doc__ or ""
     assert "from g4f.Provider import Aichat" in doc
     assert "from aichat_adapters.g4f import Aichat" in doc
+    assert "Client(provider=Aichat)" in doc
+
+
+if TYPE_CHECKING:
+    # mypy --strict fails on an unused ignore: each line below must be a type error.
+
+    async def _misspelt_keywords_fail_type_checking() -> None:
+        await Aichat.create_async("", "Hi", temprature=0.2)  # type: ignore[call-arg]
+        Aichat.create_completion("", "Hi", top_pp=0.2)  # type: ignore[call-arg]
+        Aichat.create_async_generator("", "Hi", cookie="a=b")  # type: ignore[call-arg]
+        await Aichat.create_async("", "Hi", temperature="hot")  # type: ignore[arg-type]

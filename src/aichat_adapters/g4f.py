@@ -41,7 +41,7 @@ import attrs
 
 from aichat_adapters._async_client import AsyncAichatClient
 from aichat_adapters._client import AichatClient
-from aichat_core import DEFAULT_BASE_URL, InvalidRequestError, MessagesInput
+from aichat_core import InvalidRequestError, MessagesInput
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -123,14 +123,9 @@ def _checked_call(model: str | None, options: Mapping[str, Any]) -> _Call:
             "g4f Aichat ignores %s: chat-gpt.org answers in one piece and has no such options",
             ", ".join(ignored),
         )
-    client: dict[str, Any] = {
-        # As in g4f, empty cookies mean "none given": the default chain is asked.
-        "cookies": options.get("cookies") or None,
-        "proxy": options.get("proxy") or None,
-        "base_url": options.get("base_url") or DEFAULT_BASE_URL,
-    }
-    if options.get("timeout") is not None:
-        client["timeout"] = options["timeout"]
+    # Options not given (or empty, as g4f treats empty cookies) keep the client's
+    # defaults: the default cookie chain, and the client's own base_url and proxy.
+    client = {name: options[name] for name in _CLIENT if options.get(name) not in (None, "", {})}
     params = {name: options[name] for name in _GENERATION if name in options}
     return _Call(client=client, params={"model": model, **params})
 

@@ -6,25 +6,74 @@ Nothing to subclass: any object with the right methods fits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from aichat_core._http import HttpRequest, HttpResponse
 
-__all__ = ["AsyncCookieSource", "AsyncTransport", "CookieSource", "Transport"]
+__all__ = [
+    "AsyncCookieSource",
+    "AsyncRefreshableCookieSource",
+    "AsyncTransport",
+    "CookieSource",
+    "RefreshableCookieSource",
+    "Transport",
+    "WriteBackCookieSource",
+]
 
 
-@runtime_checkable
 class CookieSource(Protocol):
-    """Gives the site's cookies, or raises ``CookiesNotFoundError`` saying why not."""
+    """Gives the site's cookies, or raises ``CookiesNotFoundError`` saying why not.
+
+    `get_cookies()` is the one required method. The clients look up these
+    optional members with `getattr`, so a source offers only what it can:
+
+    - `refresh_cookies() -> Mapping[str, str]`: bypass every cache and fetch
+      anew; called once when the site rejects the cookies (401, 403, an
+      anti-bot challenge). Without it, `get_cookies()` is called again. See
+      [`RefreshableCookieSource`][aichat_core.RefreshableCookieSource].
+    - `save_cookies(cookies: Mapping[str, str]) -> None`: called after the
+      site rotated cookies with `Set-Cookie`, with the whole new set; it must
+      not raise (log a warning on failure). See
+      [`WriteBackCookieSource`][aichat_core.WriteBackCookieSource].
+    - `describe() -> str`: a label for messages, logs and `aichat cookies`;
+      it never holds a cookie value. Without it, the type's name is used.
+    - `blocking: bool`: true when the source reads files or databases (or
+      the network); the async client then calls it in a worker thread.
+    - `domain: str`: the host whose cookies the source selects (file and
+      browser sources). A client refuses a source whose `domain` is not its
+      `base_url`'s host. Sources of cookies given explicitly have none.
+    """
 
     def get_cookies(self) -> Mapping[str, str]: ...
 
 
-@runtime_checkable
 class AsyncCookieSource(Protocol):
-    """The awaitable twin of :class:`CookieSource`."""
+    """The awaitable twin of [`CookieSource`][aichat_core.CookieSource], for the async client."""
 
     async def get_cookies(self) -> Mapping[str, str]: ...
+
+
+class RefreshableCookieSource(CookieSource, Protocol):
+    """A source that can bypass its caches and fetch the cookies anew."""
+
+    def refresh_cookies(self) -> Mapping[str, str]: ...
+
+
+class AsyncRefreshableCookieSource(AsyncCookieSource, Protocol):
+    """The awaitable twin of [`RefreshableCookieSource`][aichat_core.RefreshableCookieSource]."""
+
+    async def refresh_cookies(self) -> Mapping[str, str]: ...
+
+
+class WriteBackCookieSource(CookieSource, Protocol):
+    """A source that keeps the cookies the site rotated (e.g. in its file).
+
+    `save_cookies` receives every cookie of the site as the client now holds
+    them (new values, new names, deleted names left out). It never raises: a
+    failure is logged as a warning and the call goes on.
+    """
+
+    def save_cookies(self, cookies: Mapping[str, str]) -> None: ...
 
 
 class Transport(Protocol):

@@ -13,8 +13,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from aichat_adapters._browser_cookies import BROWSERS, BrowserCookieSource, _describe
-from aichat_core import CookiesNotFoundError, CookieSource, InvalidRequestError
+from aichat_adapters.cookies import BROWSERS, BrowserCookieSource
+from aichat_adapters.cookies._browser import _describe
+from aichat_core import CookiesNotFoundError, InvalidRequestError, RefreshableCookieSource
 from tests.adapters.browser_db import (
     FakeCookie,
     aes128_cbc_encrypt,
@@ -356,11 +357,15 @@ def test_shape_of_the_source(tmp_path: Path) -> None:
     assert source.cookie_file == tmp_path / "c.sqlite"
     assert BrowserCookieSource.blocking is True
     assert "blocking" not in attrs.fields_dict(BrowserCookieSource)
-    assert isinstance(source, CookieSource)
+    as_port: RefreshableCookieSource = source  # checked by mypy
+    assert as_port.refresh_cookies is not None
     assert not hasattr(source, "__dict__")
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         source.domain = "example.com"  # type: ignore[misc]
     assert BrowserCookieSource() == BrowserCookieSource(None, None, "chat-gpt.org")
+    assert source.describe() == f"browser cookie file {tmp_path / 'c.sqlite'}"
+    assert BrowserCookieSource(browser="edge").describe() == "browser edge"
+    assert BrowserCookieSource().describe() == "browsers"
 
 
 # --- failure reasons ---------------------------------------------------------

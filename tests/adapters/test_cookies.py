@@ -11,21 +11,26 @@ from typing import Any
 
 import pytest
 
-import aichat_adapters._cookies as cookies_module
-from aichat_adapters._browser_cookies import BrowserCookieSource
-from aichat_adapters._cookie_files import (
-    parse_cookie_editor_json,
-    parse_netscape_cookies,
-    read_cookie_text,
-)
-from aichat_adapters._cookies import (
+import aichat_adapters.cookies._file as file_module
+from aichat_adapters.cookies import (
+    BrowserCookieSource,
     ChainCookieSource,
     EnvCookieSource,
     FileCookieSource,
     StaticCookieSource,
     default_cookie_source,
+    parse_cookie_editor_json,
+    parse_netscape_cookies,
 )
-from aichat_core import CookiesNotFoundError, CookieSource, InvalidRequestError, ServiceError
+from aichat_adapters.cookies._file import read_cookie_text
+from aichat_core import (
+    CookiesNotFoundError,
+    CookieSource,
+    InvalidRequestError,
+    RefreshableCookieSource,
+    ServiceError,
+    WriteBackCookieSource,
+)
 
 SECRET = "s3cr3t-value"
 NOW = 1_750_000_000.0
@@ -116,7 +121,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 @pytest.fixture
 def fixed_now(monkeypatch: pytest.MonkeyPatch) -> None:
     """The file source sees the time as NOW."""
-    monkeypatch.setattr(cookies_module, "_now", lambda: NOW)
+    monkeypatch.setattr(file_module, "_now", lambda: NOW)
 
 
 def tried_text(error: CookiesNotFoundError) -> str:
@@ -425,7 +430,7 @@ def test_expired_reason_beyond_the_calendar() -> None:
     text = json.dumps([editor_cookie("chat-gpt.org", "sid", "v", 1e18)])
     with pytest.raises(CookiesNotFoundError) as caught:
         parse_cookie_editor_json(text, "chat-gpt.org", 1e19)
-    assert "(the last on 1000000000000000000 s after 1970)" in tried_text(caught.value)
+    assert "(the last on a date far in the future)" in tried_text(caught.value)
 
 
 def test_netscape_defaults_to_chat_gpt_org_and_the_current_time() -> None:
@@ -641,10 +646,14 @@ def test_file_source_says_where_a_missing_path_came_from_only_for_os_errors(
 
 
 def _unreadable(monkeypatch: pytest.MonkeyPatch) -> None:
-    def denied(self: Path, *args: object, **kwargs: object) -> None:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "open", denied)
+    def denied(path: Any, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith("cookies.txt"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
 
 
 def _failing_stat(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -662,7 +671,7 @@ def _failing_stat_no_text(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _tiny_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cookies_module, "MAX_COOKIES_FILE_SIZE", 10)
+    monkeypatch.setattr(file_module, "MAX_COOKIES_FILE_SIZE", 10)
 
 
 @pytest.mark.usefixtures("fixed_now")
@@ -670,7 +679,7 @@ def _tiny_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     ("content", "patch", "reason_part"),
     [
         (None, None, "no such file"),
-        ("dir", None, "is a directory"),
+        ("dir", None, "a folder with no .har, .json or .txt file in it"),
         (b"", None, "empty"),
         (b"\xef\xbb\xbf\n\n", None, "empty"),
         (b"\xff\xfe\xfa" + SECRET.encode(), None, "not UTF-16 text"),
@@ -736,7 +745,7 @@ def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         calls.append(domain)
         return real(text, domain)
 
-    monkeypatch.setattr(cookies_module, "read_cookie_text", counting)
+    monkeypatch.setattr(file_module, "read_cookie_text", counting)
     return calls
 
 
@@ -794,9 +803,9 @@ def test_file_source_checks_expiry_on_a_cached_parse(
         + netscape_line(".chat-gpt.org", "session", "s", 0)
     )
     source = FileCookieSource(path)
-    monkeypatch.setattr(cookies_module, "_now", lambda: NOW)
+    monkeypatch.setattr(file_module, "_now", lambda: NOW)
     assert source.get_cookies() == {"sid": "v", "session": "s"}
-    monkeypatch.setattr(cookies_module, "_now", lambda: FUTURE + 1.0)
+    monkeypatch.setattr(file_module, "_now", lambda: FUTURE + 1.0)
     assert source.get_cookies() == {"session": "s"}
     assert len(parses) == 1
 
@@ -1104,14 +1113,24 @@ def test_reprs(source: object, expected: str) -> None:
 
 
 def test_sources_fit_the_core_port() -> None:
-    for source in (
+    # mypy checks these assignments: each class has the port's methods, typed as it says.
+    sources: list[CookieSource] = [
         StaticCookieSource("a=b"),
         EnvCookieSource(),
         FileCookieSource(),
+        BrowserCookieSource(),
         default_cookie_source(),
-    ):
-        assert isinstance(source, CookieSource)
-        assert isinstance(source.describe(), str)
+    ]
+    refreshable: list[RefreshableCookieSource] = [
+        FileCookieSource(),
+        BrowserCookieSource(),
+        default_cookie_source(),
+    ]
+    saving: list[WriteBackCookieSource] = [FileCookieSource(), default_cookie_source()]
+    assert len(sources) + len(refreshable) + len(saving) == 10
+    assert (StaticCookieSource.blocking, EnvCookieSource.blocking) == (False, False)
+    assert (FileCookieSource.blocking, BrowserCookieSource.blocking) == (True, True)
+    assert default_cookie_source().blocking is True
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aichat_adapters._cookie_files import parse_cookie_editor_json, parse_netscape_cookies
+from aichat_adapters.cookies import parse_cookie_editor_json, parse_netscape_cookies
 from aichat_core import (
     AichatError,
     CookiesNotFoundError,

@@ -8,30 +8,34 @@ from collections.abc import Mapping
 
 import click
 
-from aichat_adapters._browser_cookies import BrowserCookieSource
-from aichat_adapters._cookies import (
+from aichat_adapters.cli._exit import COOKIES, EXIT_CODES_HELP
+from aichat_adapters.cli._options import CookieChoice, cookie_domain, cookie_options
+from aichat_adapters.cli._text import TEXT
+from aichat_adapters.cookies import (
+    BrowserCookieSource,
     ChainCookieSource,
     FileCookieSource,
+    ResolvedCookies,
     StaticCookieSource,
 )
-from aichat_adapters.cli._exit import COOKIES, EXIT_CODES_HELP, describe
-from aichat_adapters.cli._options import CookieChoice, cookie_options
-from aichat_core import AichatError, CookiesNotFoundError
+from aichat_core import DEFAULT_BASE_URL, AichatError, CookiesNotFoundError
+from aichat_core import CookieSource as _CookieSource
 
-__all__ = ["cookies"]
+__all__ = ["cookies", "describe_expiry"]
+
+_DAY = 86_400
+_YEAR = 365.25 * _DAY
 
 
 def label(source: object) -> str:
     """How a source is named in the report."""
     if isinstance(source, StaticCookieSource):
         return "--cookies"
-    if isinstance(source, BrowserCookieSource):
-        return f"browser {source.browser or '(any)'}"
     describe_source = getattr(source, "describe", None)
     return str(describe_source()) if callable(describe_source) else type(source).__name__
 
 
-def expiries(source: object, found: Mapping[str, str]) -> dict[str, str]:
+def expiries(source: object, found: Mapping[str, str], now: float) -> dict[str, str]:
     """When each cookie expires, where the source knows it (only files say so)."""
     if not isinstance(source, FileCookieSource):
         given = "not known" if isinstance(source, BrowserCookieSource) else "none given"
@@ -40,84 +44,94 @@ def expiries(source: object, found: Mapping[str, str]) -> dict[str, str]:
         entries = source.get_entries()
     except AichatError:  # changed since it was read: leave the expiry unknown
         entries = {}
-    now = time.time()
     result = dict.fromkeys(found, "expiry not known")
     for name, entry in entries.items():
-        if name not in found:
-            continue
-        if entry.expires is None:
-            result[name] = "session cookie (no expiry date)"
-        else:
-            result[name] = f"expires {_date(entry.expires)} ({_until(entry.expires - now)})"
+        if name in found:
+            result[name] = describe_expiry(entry.expires, now)
     return result
 
 
-def _date(timestamp: float) -> str:
-    moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def describe_expiry(expires: float | None, now: float) -> str:
+    """``expires 2026-03-01 12:00 UTC (in 30 days)``, for any date at all.
+
+    Args:
+        expires: Seconds since 1970; ``None`` for a session cookie.
+        now: The current time, in the same unit.
+    """
+    if expires is None:
+        return "session cookie (no expiry date)"
+    try:
+        moment = datetime.datetime.fromtimestamp(expires, tz=datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):  # past the year 9999, or not a number
+        return "expires in the far future (no calendar date)"
+    date = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"expires {date} ({_until(max(expires - now, 0.0))})"
 
 
 def _until(seconds: float) -> str:
-    if seconds >= 2 * 86400:
-        return f"in {seconds / 86400:.0f} days"
+    if seconds >= 2 * _YEAR:
+        return f"in {seconds / _YEAR:.0f} years"
+    if seconds >= 2 * _DAY:
+        return f"in {seconds / _DAY:.0f} days"
     if seconds >= 2 * 3600:
         return f"in {seconds / 3600:.0f} hours"
-    return f"in {max(seconds, 0) / 60:.0f} minutes"
+    return f"in {seconds / 60:.0f} minutes"
 
 
 @click.command(short_help="Show where the cookies come from (no values).", epilog=EXIT_CODES_HELP)
+@click.option(
+    "--base-url",
+    type=TEXT,
+    envvar="AICHAT_BASE_URL",
+    show_envvar=True,
+    default=DEFAULT_BASE_URL,
+    show_default=True,
+    help="The service; the cookies of its host are shown.",
+)
 @cookie_options
-def cookies(cookie_choice: CookieChoice) -> None:
+def cookies(cookie_choice: CookieChoice, base_url: str) -> None:
     """Show which source gives the site's cookies, their names and expiry.
 
     Values are never shown, only their length. With no option, the default
-    chain is tried in order: AICHAT_COOKIES, the cookies file
-    (AICHAT_COOKIES_FILE or ~/.config/aichat/cookies.txt), then the browsers.
-    When no source has any, every source tried is listed with the reason,
-    and the exit code is 3.
+    chain is tried in order: AICHAT_COOKIES, the cookies file or folder
+    (AICHAT_COOKIES_FILE or ~/.config/aichat/cookies.txt), then the browsers;
+    files and browsers give the cookies of --base-url's host. When no source
+    has any, every source tried is listed with the reason, and the exit code
+    is 3.
 
     \b
     Examples:
       aichat cookies
-      aichat cookies --cookies-file ~/Downloads/cookies.txt
+      aichat cookies --cookies-file ~/Downloads/chat-gpt.org.har
       aichat cookies --browser firefox
     """
-    source = cookie_choice.source()
-    members = source.sources if isinstance(source, ChainCookieSource) else (source,)
-    tried: list[tuple[str, str]] = []
-    for member in members:
-        try:
-            found = dict(member.get_cookies())
-        except CookiesNotFoundError as error:
-            tried.extend(error.tried or ((label(member), error.message),))
-            continue
-        except AichatError as error:
-            tried.append((label(member), describe(error)))
-            continue
-        if not found:
-            tried.append((label(member), "gave no cookies"))
-            continue
-        _report(member, found, tried)
-        return
-    click.echo("no cookies for chat-gpt.org; sources tried:")
-    for name, reason in tried:
-        click.echo(f"  {name}: {reason}")
-    click.echo(
-        "error: no cookie source has cookies for chat-gpt.org (see the sources above). Open "
-        "https://chat-gpt.org in a browser, then export its cookies into AICHAT_COOKIES, "
-        "a cookies.txt file (--cookies-file), or read them with --browser",
-        err=True,
-    )
-    raise SystemExit(COOKIES)
+    domain = cookie_domain(base_url)
+    source: _CookieSource = cookie_choice.source(domain=domain)
+    chain = source if isinstance(source, ChainCookieSource) else ChainCookieSource(source)
+    try:
+        found = chain.resolve()
+    except CookiesNotFoundError as error:
+        click.echo(f"no cookies for {domain}; sources tried:")
+        for name, reason in error.tried:
+            click.echo(f"  {name}: {reason}")
+        click.echo(
+            f"error: no cookie source has cookies for {domain} (see the sources above). Open "
+            f"the site in a browser, then export its cookies into AICHAT_COOKIES, a cookies "
+            "file or HAR export (--cookies-file), or read them with --browser",
+            err=True,
+        )
+        raise SystemExit(COOKIES) from None
+    _report(found, domain)
 
 
-def _report(source: object, found: Mapping[str, str], tried: list[tuple[str, str]]) -> None:
-    when = expiries(source, found)
-    width = max(len(name) for name in found)
-    count = len(found)
-    click.echo(f"{count} cookie{'s' if count != 1 else ''} for chat-gpt.org from {label(source)}")
-    for name, value in found.items():
+def _report(found: ResolvedCookies, domain: str) -> None:
+    cookies = found.cookies
+    when = expiries(found.source, cookies, time.time())
+    width = max(len(name) for name in cookies)
+    count = len(cookies)
+    click.echo(f"{count} cookie{'s' if count != 1 else ''} for {domain} from {label(found.source)}")
+    for name, value in cookies.items():
         size = f"{len(value)} chars"
         click.echo(f"  {name:<{width}}  {size:>10}  {when[name]}")
-    for name, reason in tried:
+    for name, reason in found.tried:
         click.echo(f"  (tried first: {name}: {reason})")

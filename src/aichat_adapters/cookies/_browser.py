@@ -1,13 +1,19 @@
-"""Cookies read from the user's own browser profile, through rookiepy (extra ``browser``)."""
+"""`BrowserCookieSource`: the site's cookies read from a browser profile, via rookiepy.
+
+rookiepy comes with the ``browser`` extra and is imported on first use. A read
+decrypts a database (and may ask the system keyring), so it is cached for a
+few minutes; `refresh_cookies` reads again.
+"""
 
 from __future__ import annotations
 
 import importlib
-import logging
+import math
 import os
 import re
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import closing
@@ -16,18 +22,18 @@ from typing import Any, ClassVar, Final, Literal
 
 import attrs
 
-from aichat_adapters._cookie_files import (
+from aichat_adapters.cookies._select import (
+    DEFAULT_DOMAIN,
     CookieEntry,
-    CookieFileError,
     ParsedCookies,
+    Unusable,
     check_domain,
-    select_cookies,
+    logger,
+    select_entries,
 )
 from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matches
 
-__all__ = ["BROWSERS", "BrowserCookieSource"]
-
-logger = logging.getLogger("aichat")
+__all__ = ["BROWSERS", "DEFAULT_CACHE_TTL", "BrowserCookieSource"]
 
 _INSTALL = 'pip install "aichat-client[browser]"'
 
@@ -57,6 +63,9 @@ BROWSERS: Final[tuple[str, ...]] = tuple(_BROWSERS)
 # year 9999, 2.5e11 s); a date in milliseconds after 2001 is above it.
 _MILLISECONDS_FROM: Final = 10**12
 
+#: How long, in seconds, `BrowserCookieSource` reuses what it read.
+DEFAULT_CACHE_TTL: Final = 300.0
+
 
 class _Unreadable(Exception):
     """A browser or file gave nothing; the message is the reason (never a value)."""
@@ -73,6 +82,28 @@ def _check_browser(value: str | None) -> str | None:
             f"unknown browser {value!r}; supported: {', '.join(BROWSERS)} (or None to try them all)"
         )
     return name
+
+
+def _check_ttl(value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise InvalidRequestError(
+            f"cache_ttl must be a number of seconds >= 0 (0: no cache), not {value!r}"
+        )
+    return float(value)
+
+
+@attrs.define
+class _Cache:
+    """The last cookies read and when they go stale; the lock makes one read at a time."""
+
+    cookies: dict[str, str] | None = None
+    until: float = 0.0
+    lock: threading.Lock = attrs.Factory(threading.Lock)
 
 
 def _to_path(value: str | os.PathLike[str] | None) -> Path | None:
@@ -103,6 +134,8 @@ class BrowserCookieSource:
             ``None`` detects it from the tables.
         domain: The site. Kept: cookies of this domain or its subdomains that
             have not expired.
+        cache_ttl: Seconds during which the cookies read are given again
+            without reading the profile (300 by default; 0: read at every call).
 
     Raises:
         InvalidRequestError: At construction, for an unknown browser name, a
@@ -114,7 +147,9 @@ class BrowserCookieSource:
 
     browser: str | None = attrs.field(default=None, converter=_check_browser)
     cookie_file: Path | None = attrs.field(default=None, converter=_to_path)
-    domain: str = attrs.field(default="chat-gpt.org", converter=check_domain)
+    domain: str = attrs.field(default=DEFAULT_DOMAIN, converter=check_domain)
+    cache_ttl: float = attrs.field(default=DEFAULT_CACHE_TTL, converter=_check_ttl, kw_only=True)
+    _cache: _Cache = attrs.field(factory=_Cache, init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if self.cookie_file is not None and self.browser == "safari":
@@ -123,13 +158,42 @@ class BrowserCookieSource:
                 "for Safari leave cookie_file unset"
             )
 
+    def describe(self) -> str:
+        """The label used in errors and logs, e.g. ``browser firefox``."""
+        if self.cookie_file is not None:
+            return f"browser cookie file {self.cookie_file}"
+        return f"browser {self.browser}" if self.browser else "browsers"
+
     def get_cookies(self) -> dict[str, str]:
         """Return the site's cookies from the first browser that has some.
+
+        What was read is given again for ``cache_ttl`` seconds; a failure is
+        not cached.
 
         Raises:
             CookiesNotFoundError: rookiepy is missing, or no browser (or the
                 file) gave a cookie for the domain; ``.tried`` says why for each.
         """
+        return self._cookies(refresh=False)
+
+    def refresh_cookies(self) -> dict[str, str]:
+        """Read the profile again, whatever the cache holds.
+
+        Raises:
+            CookiesNotFoundError: as `get_cookies`.
+        """
+        return self._cookies(refresh=True)
+
+    def _cookies(self, *, refresh: bool) -> dict[str, str]:
+        cache = self._cache
+        with cache.lock:  # calls that arrive during a read wait for it, then share it
+            if not refresh and cache.cookies is not None and _clock() < cache.until:
+                return dict(cache.cookies)
+            cookies = self._read()
+            cache.cookies, cache.until = cookies, _clock() + self.cache_ttl
+            return dict(cookies)
+
+    def _read(self) -> dict[str, str]:
         rookiepy = _import_rookiepy()
         domains = [self.domain]
         if self.cookie_file is not None:
@@ -219,10 +283,15 @@ class BrowserCookieSource:
                 )
         parsed = ParsedCookies("browser profile", tuple(entries), total=len(raw), problems=())
         try:
-            return select_cookies(parsed, self.domain, time.time())
-        except CookieFileError:
+            selected = select_entries(parsed, self.domain, time.time())
+        except Unusable:
             what = "only expired cookies" if entries else "no cookies"
             raise _Unreadable(f"{what} for {self.domain}") from None
+        return {name: entry.value for name, entry in selected.items()}
+
+
+def _clock() -> float:
+    return time.monotonic()
 
 
 def _import_rookiepy() -> Any:

@@ -1,0 +1,139 @@
+"""`SessionJar`: a client's cookies during its life, following the site's ``Set-Cookie``.
+
+Like a browser's jar for one host: it starts from the cookie source, applies
+the ``Set-Cookie`` headers of the host's answers, and starts over whenever
+the source gives other cookies than before.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from collections.abc import Iterable, Mapping
+
+from aichat_adapters.cookies._select import checked, logger
+from aichat_core import domain_matches, parse_set_cookie
+
+__all__ = ["SessionJar"]
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+class SessionJar:
+    """The cookies one client sends to its host, kept up to date like a browser's.
+
+    Safe to share between threads and tasks: every method takes a lock for a
+    short, non-blocking moment. No value appears in its ``repr``.
+
+    Args:
+        host: The host the client talks to (``base_url``'s host name).
+    """
+
+    def __init__(self, host: str) -> None:
+        self.host = host.strip("[]").strip(".").lower()
+        self._lock = threading.Lock()
+        self._cookies: dict[str, str] = {}
+        self._expires: dict[str, float] = {}
+        self._seed: dict[str, str] | None = None
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """A number that grows with every change, so a caller can tell the cookies changed."""
+        return self._version
+
+    def cookies(self) -> dict[str, str]:
+        """A snapshot of the cookies to send now (those past their ``Max-Age`` left out)."""
+        now = time.time()
+        with self._lock:
+            return {
+                name: value
+                for name, value in self._cookies.items()
+                if self._expires.get(name, now) >= now
+            }
+
+    def seed(self, cookies: Mapping[str, str]) -> bool:
+        """Start over from the source's cookies, if they differ from the last seed.
+
+        The source gives the same cookies call after call; only when they
+        change (a refresh, a file exported again) do they replace what the
+        site set since.
+
+        Args:
+            cookies: What the cookie source gave.
+
+        Returns:
+            Whether the jar's cookies changed.
+
+        Raises:
+            InvalidRequestError: a name or value that a ``Cookie`` header
+                cannot carry (named, never quoted).
+        """
+        new = checked(cookies)
+        with self._lock:
+            if new == self._seed:
+                return False
+            self._seed = dict(new)
+            if new == self._cookies:  # e.g. a file the rotated cookies were saved to
+                return False
+            self._cookies, self._expires = new, {}
+            self._version += 1
+            return True
+
+    def update(self, set_cookies: Iterable[str], *, now: float | None = None) -> bool:
+        """Apply the ``Set-Cookie`` header values of one answer from the host.
+
+        A new value replaces the old one; ``Max-Age=0`` or an ``Expires`` in
+        the past deletes the cookie; a ``Domain`` that the host does not
+        belong to, or a header a browser would ignore, is ignored.
+
+        Args:
+            set_cookies: The answer's ``Set-Cookie`` values, one per header.
+            now: The time, in seconds since 1970 (default: now).
+
+        Returns:
+            Whether any cookie changed.
+        """
+        now = time.time() if now is None else now
+        changed: list[str] = []
+        with self._lock:
+            for header in set_cookies:
+                cookie = parse_set_cookie(header, now=now)
+                if cookie is None or not self._accepts(cookie.domain):
+                    continue
+                name = cookie.name
+                if cookie.deletes:
+                    if self._cookies.pop(name, None) is not None:
+                        changed.append(name)
+                    self._expires.pop(name, None)
+                    continue
+                if self._cookies.get(name) != cookie.value:
+                    changed.append(name)
+                self._cookies[name] = cookie.value
+                if cookie.expires is None:
+                    self._expires.pop(name, None)
+                else:
+                    self._expires[name] = cookie.expires
+            if changed:
+                self._version += 1
+        if changed:
+            logger.debug("cookies set by %s: %s", self.host, changed)  # names only
+        return bool(changed)
+
+    def _accepts(self, domain: str | None) -> bool:
+        """Whether a cookie with this ``Domain`` attribute may be kept (RFC 6265 5.3)."""
+        if domain is None or domain == self.host:
+            return True
+        return not _is_ip(self.host) and domain_matches(self.host, domain)
+
+    def __repr__(self) -> str:
+        with self._lock:
+            names = list(self._cookies)
+        return f"SessionJar(host={self.host!r}, names={names!r}, version={self._version})"

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from aichat_adapters.stub import Fault, RecordedRequest, StubServer, create_app
-from aichat_adapters.stub._faults import canned, gzip_bomb_body
+from aichat_adapters.stub._faults import canned, gzip_bomb_body, service_body
 
 BODY = {
     "message": "Hello",
@@ -729,3 +729,17 @@ def test_canned_has_no_answer_for_socket_faults() -> None:
     for fault in (Fault.drop(), Fault.large(100), Fault.gzip_bomb(100)):
         with pytest.raises(ValueError, match="no canned answer"):
             canned(fault, {"message": "x"}, "")
+
+
+def test_the_echo_of_a_lone_surrogate_is_json_escaped(client: httpx.Client) -> None:
+    response = client.post("/api/text", content=b'{"message": "x\\ud83d"}')
+    assert response.status_code == 200
+    assert response.content == b'{"response":true,"message":"Echo: x\\ud83d"}'
+
+
+@pytest.mark.parametrize("message", ["", "plain", 'q"uo\\te', "é\u2028\x00\t\n", "😀", "x\ud83d"])
+def test_service_body_is_compact_json(message: str) -> None:
+    for ok in (True, False):
+        body = service_body(ok, message)
+        assert json.loads(body) == {"response": ok, "message": message}
+        assert body.startswith(b'{"response":%s,"message":"' % str(ok).lower().encode())

@@ -8,11 +8,11 @@ the canned answer for a request, which the ASGI app plays over a socket and
 from __future__ import annotations
 
 import functools
-import json
 import math
 import zlib
 from collections.abc import Iterator
 from http import HTTPStatus
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Literal
 
 import attrs
@@ -63,7 +63,8 @@ TEXT_HEADERS = (("content-type", "text/plain"),)
 
 BAD_BODY = 'the body must be a JSON object with a string "message"'
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_OK = b'{"response":true,"message":'
+_NOT_OK = b'{"response":false,"message":'
 # The smallest body of large() and gzip_bomb(): an answer whose message is padded with "a".
 _PREFIX = b'{"response":true,"message":"'
 _SUFFIX = b'"}'
@@ -73,10 +74,16 @@ _MAX_INFLATED = 1 << 36
 
 
 def service_body(ok: bool, message: str) -> bytes:
-    """The service's JSON answer ``{"response": ok, "message": message}``."""
+    """The service's JSON answer ``{"response": ok, "message": message}``, compact."""
     if not isinstance(message, str):
         raise TypeError("the message must be a str")
-    return _ENCODER.encode({"response": ok, "message": message}).encode()
+    # json's own string encoders, the fast path for the echo: UTF-8, or escapes for
+    # what UTF-8 cannot hold (a lone surrogate the client sent as "\\ud83d").
+    try:
+        text = encode_basestring(message).encode()
+    except UnicodeEncodeError:
+        text = encode_basestring_ascii(message).encode()
+    return (_OK if ok else _NOT_OK) + text + b"}"
 
 
 def _headers_repr(headers: tuple[tuple[str, str], ...]) -> str:

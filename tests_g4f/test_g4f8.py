@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -290,6 +293,57 @@ def test_legacy_refusal_is_our_service_error(stub: StubServer) -> None:
         g4f.ChatCompletion.create(
             "gpt-3.5-turbo", "Hi", provider=Aichat, cookies=COOKIES, base_url=stub.url
         )
+
+
+def test_g4f_rewrites_long_histories_in_place(stub: StubServer) -> None:
+    """What the migration page says g4f 8.x does to the messages before the provider."""
+    messages = [{"role": "system", "content": "S"}] + [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"m{i}"} for i in range(45)
+    ]
+    messages += [
+        {"role": "assistant", "content": ""},  # empty: dropped
+        {"role": "user", "content": "m44"},  # a duplicate: dropped
+    ]
+    client = Client(provider=Aichat, base_url=stub.url)
+
+    client.chat.completions.create(messages=messages, cookies=COOKIES)
+
+    kept = [{"role": "system", "content": "S"}] + [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"m{i}"} for i in range(5, 45)
+    ]
+    assert messages == kept
+    assert stub.requests[0].json == body(kept)
+
+
+# --------------------------------------------------------------------------- the migration page
+
+MIGRATION_PAGE = Path(__file__).resolve().parents[1] / "docs" / "migrating-from-g4f.md"
+
+
+def test_the_migration_page_s_g4f_example_passes_as_written(tmp_path: Path) -> None:
+    page = MIGRATION_PAGE.read_text(encoding="utf-8")
+    [example] = [
+        e
+        for e in re.findall(r"```python\n(.*?)```", page, re.S)
+        if "Client(provider=Aichat, base_url=stub.url)" in e
+    ]
+    (tmp_path / "test_as_written.py").write_text(example, encoding="utf-8")
+    wrong = example.replace("User: Hi", "User: Bye")
+    assert wrong != example
+    (tmp_path / "test_wrong_expectation.py").write_text(wrong, encoding="utf-8")
+
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "-rA"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert "PASSED test_as_written.py::test_my_app_with_g4f" in run.stdout, run.stdout + run.stderr
+    assert "FAILED test_wrong_expectation.py::test_my_app_with_g4f" in run.stdout
+    assert "1 failed, 1 passed" in run.stdout
 
 
 # --------------------------------------------------------------------------- the class, to g4f

@@ -1,29 +1,33 @@
 """A drop-in for g4f's ``Aichat`` provider, built on aichat-client.
 
-Swap one import and keep the calls (g4f 0.1.x)::
+Swap one import and keep the calls (g4f 0.1.x):
 
-    # before
-    from g4f.Provider import Aichat
-    # after
-    from aichat_adapters.g4f import Aichat
+```python
+# before
+from g4f.Provider import Aichat
+# after
+from aichat_adapters.g4f import Aichat
 
-    reply = await Aichat.create_async(
-        model="gpt-3.5-turbo",
-        messages=[{"role": "user", "content": "Hello, how are you?"}],
-        cookies={"cookie_name": "cookie_value"},
-    )
+reply = await Aichat.create_async(
+    model="gpt-3.5-turbo",
+    messages=[{"role": "user", "content": "Hello, how are you?"}],
+    cookies={"cookie_name": "cookie_value"},
+)
+```
 
-The same class is a provider for today's g4f (8.x)::
+The same class is a provider for today's g4f (8.x):
 
-    from g4f.client import Client
+```python
+from g4f.client import Client
 
-    client = Client(provider=Aichat)
-    completion = client.chat.completions.create(
-        model="gpt-3.5-turbo",
-        messages=[{"role": "user", "content": "Hello, how are you?"}],
-        cookies={"cookie_name": "cookie_value"},
-    )
-    print(completion.choices[0].message.content)
+client = Client(provider=Aichat)
+completion = client.chat.completions.create(
+    model="gpt-3.5-turbo",
+    messages=[{"role": "user", "content": "Hello, how are you?"}],
+    cookies={"cookie_name": "cookie_value"},
+)
+print(completion.choices[0].message.content)
+```
 
 The request body is the one g4f sends. What differs: errors are typed
 subclasses of the ones g4f raised (``RuntimeError`` for missing cookies,

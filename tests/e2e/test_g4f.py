@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_type_hints
@@ -498,6 +500,46 @@ def test_module_docstring_shows_the_swap() -> None:
     assert "from g4f.Provider import Aichat" in doc
     assert "from aichat_adapters.g4f import Aichat" in doc
     assert "Client(provider=Aichat)" in doc
+
+
+# --------------------------------------------------------------------------- the migration page
+
+MIGRATION_PAGE = Path(__file__).resolve().parents[2] / "docs" / "migrating-from-g4f.md"
+
+
+def page_examples() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", MIGRATION_PAGE.read_text(encoding="utf-8"), re.S)
+
+
+def test_every_example_of_the_migration_page_compiles() -> None:
+    examples = page_examples()
+    assert len(examples) >= 10
+    for example in examples:
+        compile(example, str(MIGRATION_PAGE), "exec")  # top-level await would fail here
+
+
+def test_the_migration_page_s_pytest_example_passes_as_written(tmp_path: Path) -> None:
+    [example] = [e for e in page_examples() if "StubServer" in e and "g4f." not in e]
+    (tmp_path / "test_as_written.py").write_text(example, encoding="utf-8")
+    wrong = example.replace('"Echo: Hi"', '"Echo: Bye"')
+    assert wrong != example
+    (tmp_path / "test_wrong_expectation.py").write_text(wrong, encoding="utf-8")
+
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", "-rA"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # anyio's plugin runs the example on every backend it finds (asyncio, trio).
+    assert "PASSED test_as_written.py::test_my_app" in run.stdout, run.stdout + run.stderr
+    assert "FAILED test_as_written.py" not in run.stdout
+    assert "FAILED test_wrong_expectation.py::test_my_app" in run.stdout
+    assert "PASSED test_wrong_expectation.py" not in run.stdout
+    assert run.returncode == 1
 
 
 if TYPE_CHECKING:

@@ -69,7 +69,9 @@ class RecordedRequest:
 
 
 class StubApp:
-    """The ASGI 3 application behind :class:`StubServer`; thread-safe to inspect.
+    """The ASGI 3 application behind [`StubServer`][aichat_adapters.stub.StubServer].
+
+    Thread-safe to inspect.
 
     Requests to ``POST /api/text`` get, in this order: the anti-bot page when
     ``require_cookies`` are missing (no fault is used up), else the next
@@ -139,8 +141,9 @@ class StubApp:
     def require_cookies(self, cookies: Mapping[str, str] | None) -> None:
         """Change which cookies (name to value) every request must carry from now on.
 
-        ``None`` or an empty mapping requires none; :meth:`reset` restores the
-        constructor's ``require_cookies``.
+        ``None`` or an empty mapping requires none;
+        [`reset`][aichat_adapters.stub.StubApp.reset] restores the constructor's
+        ``require_cookies``.
         """
         required = _cookie_dict(cookies)
         with self._lock:
@@ -217,7 +220,10 @@ def create_app(
     fail_rate: float = 0.0,
     seed: int | None = None,
 ) -> StubApp:
-    """Build the stub's ASGI app, to serve with any ASGI server (see :class:`StubApp`)."""
+    """Build the stub's ASGI app, to serve with any ASGI server.
+
+    See [`StubApp`][aichat_adapters.stub.StubApp] for the options.
+    """
     return StubApp(
         script=script,
         require_cookies=require_cookies,

@@ -25,7 +25,8 @@ _STOP_TIMEOUT = 5.0
 
 
 class StubServer:
-    """A local stand-in for chat-gpt.org: :class:`StubApp` served by uvicorn.
+    """A local stand-in for chat-gpt.org: the ASGI app
+    [`StubApp`][aichat_adapters.stub.StubApp] served by uvicorn.
 
     Use it as a context manager, sync or async (asyncio and trio); it binds a
     free loopback port and serves from a daemon thread with its own asyncio
@@ -99,7 +100,8 @@ class StubServer:
         """Change which cookies (name to value) every request must carry from now on.
 
         A request without them gets the anti-bot page. ``None`` or an empty
-        mapping requires none; :meth:`reset` restores the constructor's value.
+        mapping requires none; [`reset`][aichat_adapters.stub.StubServer.reset]
+        restores the constructor's value.
         """
         self.app.require_cookies(cookies)
 
@@ -148,7 +150,8 @@ class StubServer:
         so use ``on_start`` to show the URL.
 
         Args:
-            on_start: Called with :attr:`url` once the port listens.
+            on_start: Called with [`url`][aichat_adapters.stub.StubServer.url] once
+                the port listens.
         """
         if self._server is not None:
             raise RuntimeError("the stub server is already running")
@@ -210,7 +213,8 @@ class StubServer:
             import uvicorn
         except ImportError as exc:
             raise ImportError(
-                "the stub server needs uvicorn: pip install 'aichat-client[stub]'"
+                'the stub server needs uvicorn: pip install -e ".[stub]" '
+                "(from a checkout of aichat-client)"
             ) from exc
 
         config = uvicorn.Config(

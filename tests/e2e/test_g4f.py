@@ -493,6 +493,8 @@ def test_generation_keywords_are_the_core_s_call_params() -> None:
     for name in set(core) - {"model"}:
         assert ours[name] == core[name], name
     assert set(g4f_module._GENERATION) == set(core) - {"model"}
+    # What runs is what type-checks: the accepted names are the typed ones.
+    assert set(g4f_module._ACCEPTED) == set(ours) | {"proxy", "stream"}
 
 
 def test_module_docstring_shows_the_swap() -> None:

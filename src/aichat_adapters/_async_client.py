@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import AsyncGenerator, Iterable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import attrs
 import httpx
 
-from aichat_adapters._base import BaseChat, BaseClient
-from aichat_adapters._retrying import retry_call_async
-from aichat_adapters._transports import AsyncHttpxTransport
+from aichat_adapters._ask_many import AskMany, AskResult, Prompts
+from aichat_adapters._base import BaseChat, BaseClient, CallState
+from aichat_adapters._retrying import Plan, retry_call_async
+from aichat_adapters.transports import AsyncHttpxTransport
+from aichat_adapters.transports._shared import loop_token
 from aichat_core import (
-    DEFAULT_BASE_URL,
-    AichatError,
+    AsyncCookieSource,
     AsyncTransport,
+    AuthenticationError,
     CallParams,
+    CookieSource,
     InvalidRequestError,
     MessagesInput,
+    PreparedCall,
     Reply,
     RetryPolicy,
     prepare_call,
@@ -33,46 +36,29 @@ if TYPE_CHECKING:
 __all__ = ["AskResult", "AsyncAichatClient", "AsyncChat"]
 
 
-@attrs.frozen
-class AskResult:
-    """One answer of :meth:`AsyncAichatClient.ask_many`.
-
-    ``text`` is set on success, ``error`` on failure; ``index`` is the
-    prompt's position in the input.
-    """
-
-    index: int
-    prompt: MessagesInput = attrs.field(repr=False)
-    text: str | None = None
-    error: AichatError | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether this prompt was answered."""
-        return self.error is None
-
-
 class AsyncAichatClient(BaseClient):
     """An async client for chat-gpt.org, on asyncio or trio.
 
-    Takes the same options as :class:`AichatClient`; ``cookie_source`` may
-    also have an async ``get_cookies()``, and ``http_client`` is an
-    ``httpx.AsyncClient``.
+    Takes the same options as [`AichatClient`][aichat_adapters.AichatClient];
+    ``cookie_source`` may also have async methods, ``transport`` is an
+    [`AsyncTransport`][aichat_core.AsyncTransport] or an
+    ``httpx.AsyncBaseTransport``, and ``http_client`` is an ``httpx.AsyncClient``.
+    A cookie source that is ``blocking`` is called in a worker thread.
     """
 
     def __init__(
         self,
         *,
         cookies: Mapping[str, str] | str | None = None,
-        cookie_source: Any | None = None,
-        base_url: str = DEFAULT_BASE_URL,
+        cookie_source: CookieSource | AsyncCookieSource | None = None,
+        base_url: str | None = None,
         proxy: str | None = None,
         timeout: float = 60.0,
         max_retries: int | None = None,
         deadline: float | None = None,
         verify: bool | str = True,
         headers: Mapping[str, str] | None = None,
-        transport: AsyncTransport | None = None,
+        transport: AsyncTransport | httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -90,96 +76,126 @@ class AsyncAichatClient(BaseClient):
             http_client=http_client,
             retry_policy=retry_policy,
         )
-        self._transport = transport
+        self._shared.transport = _checked_transport(transport)
         self._http_client = http_client
+        self._refresh_locks: dict[int, anyio.Lock] = {}
 
     @property
     def transport(self) -> AsyncTransport:
         """The transport, built on first use."""
-        if self._transport is None:
-            self._transport = AsyncHttpxTransport(
-                self._http_client, proxy=self._proxy, verify=self._verify
+        transport: AsyncTransport | None = self._shared.transport
+        if transport is None:
+            options = self._options
+            transport = self._shared.transport = AsyncHttpxTransport(
+                self._http_client, proxy=options.proxy, verify=options.verify
             )
-        return self._transport
+        return transport
 
-    async def _cookies(self) -> Mapping[str, str]:
-        source = self.cookie_source
-        if getattr(source, "blocking", False):
-            cookies = await anyio.to_thread.run_sync(source.get_cookies)
-        else:
-            cookies = source.get_cookies()
-        if inspect.isawaitable(cookies):
-            cookies = await cookies
-        return self.checked_cookies(source, cookies)
+    async def _call_source(self, method: Any, *args: Any) -> Any:
+        """Call a cookie source's method: in a worker thread if the source is blocking."""
+        if inspect.iscoroutinefunction(method):
+            return await method(*args)
+        if getattr(self._shared.source, "blocking", False):
+            return await anyio.to_thread.run_sync(method, *args)
+        result = method(*args)
+        return await result if inspect.isawaitable(result) else result
 
-    async def complete(
-        self,
-        messages: MessagesInput,
-        **params: Unpack[CallParams],
-    ) -> Reply:
-        """Send messages and return the :class:`~aichat_core.Reply` with its metadata."""
+    async def complete(self, messages: MessagesInput, **params: Unpack[CallParams]) -> Reply:
+        """Send messages and return the [`Reply`][aichat_core.Reply] with its metadata."""
         started = time.monotonic()
+        self._check_open()
         prepared = prepare_call(messages, **params)
-        request = self.build(prepared, await self._cookies())
         transport = self.transport
+        state = self._start(prepared, await self._call_source(self._shared.source.get_cookies))
 
-        async def send(timeout: float) -> Reply:
-            sent_at = time.monotonic()
-            return self.read(await transport.send(request, timeout=timeout), request, sent_at)
+        async def attempt(plan: Plan) -> Reply:
+            nonlocal state
+            try:
+                return await self._exchange(transport, state, plan)
+            except AuthenticationError as error:
+                if state.refreshed:
+                    raise
+                state = await self._refreshed(state, prepared, error)
+                return await self._exchange(transport, state, plan)
 
-        reply, attempts = await retry_call_async(send, self.retry_policy, timeout=self.timeout)
-        return self.finish(reply, attempts, started)
+        reply, attempts = await retry_call_async(
+            attempt, self.retry_policy, timeout=self.timeout, budget=self._shared.budget
+        )
+        return self._finish(reply, attempts, started)
 
-    async def ask(
-        self,
-        messages: MessagesInput,
-        **params: Unpack[CallParams],
-    ) -> str:
+    async def _exchange(self, transport: AsyncTransport, state: CallState, plan: Plan) -> Reply:
+        timeout = plan.attempt_timeout()
+        sent_at = time.monotonic()
+        response = await transport.send(state.request, timeout=timeout)
+        rotated = self._rotated(response)
+        if rotated is not None:
+            save = getattr(self._shared.source, "save_cookies", None)
+            if callable(save):
+                await self._call_source(save, rotated)
+        return self._read(state, response, sent_at)
+
+    def _refresh_lock(self) -> anyio.Lock:
+        """One lock per event loop (an anyio lock belongs to the loop that first used it)."""
+        key = id(loop_token())
+        lock = self._refresh_locks.get(key)
+        if lock is None:
+            self._refresh_locks = {key: (lock := anyio.Lock())}
+        return lock
+
+    async def _refreshed(
+        self, state: CallState, prepared: PreparedCall, error: AuthenticationError
+    ) -> CallState:
+        """Fresh cookies once (one refresh for all calls rejected together), or ``error``."""
+        source = self._shared.source
+        async with self._refresh_lock():
+            fresh = None
+            if self._shared.jar.version == state.version:
+                refresh = getattr(source, "refresh_cookies", None) or source.get_cookies
+                try:
+                    fresh = await self._call_source(refresh)
+                except Exception as exc:
+                    raise self._not_replayed(
+                        error, f"; refreshing the cookies failed: {exc}"
+                    ) from exc
+            replay = self._replay_state(state, prepared, fresh)
+        if replay is state:
+            raise self._not_replayed(error)
+        return replay
+
+    async def ask(self, messages: MessagesInput, **params: Unpack[CallParams]) -> str:
         """Send messages (or one prompt string) and return the reply's text."""
         reply = await self.complete(messages, **params)
         return reply.text
 
-    async def ask_many(
-        self, prompts: Iterable[MessagesInput], *, concurrency: int = 8, **params: Any
-    ) -> AsyncGenerator[AskResult, None]:
-        """Ask every prompt, at most ``concurrency`` at once; yield results as they complete.
+    def ask_many(
+        self, prompts: Prompts, *, concurrency: int = 8, **params: Unpack[CallParams]
+    ) -> AskMany:
+        """Ask every prompt, at most ``concurrency`` at once; results as they complete.
 
-        A failed prompt gives an :class:`AskResult` with ``error`` set; it never
-        stops the others. If you stop iterating early, close the iterator
-        (``contextlib.aclosing``) so the requests still in flight are cancelled.
+        ``prompts`` is any iterable or async iterable, pulled lazily. Use it as::
+
+            async with client.ask_many(prompts, concurrency=8) as results:
+                async for result in results:
+                    ...
+
+        A failed prompt gives an [`AskResult`][aichat_adapters.AskResult] with
+        ``error`` set; it never stops the others. Leaving the block early
+        (``break``, an exception) cancels what is still in flight.
         """
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidRequestError(f"concurrency must be an int >= 1, got {concurrency!r}")
-        items = list(prompts)
-        limiter = anyio.CapacityLimiter(concurrency)
-        send, receive = anyio.create_memory_object_stream[AskResult](max(1, len(items)))
-
-        async def one(index: int, prompt: MessagesInput) -> None:
-            async with limiter:
-                try:
-                    result = AskResult(index, prompt, text=await self.ask(prompt, **params))
-                except AichatError as error:
-                    result = AskResult(index, prompt, error=error)
-            send.send_nowait(result)
-
-        async with send, receive, anyio.create_task_group() as group:
-            for index, prompt in enumerate(items):
-                group.start_soon(one, index, prompt)
-            try:
-                for _ in items:
-                    yield await receive.receive()
-            except GeneratorExit:  # closed early: cancel what is still in flight
-                group.cancel_scope.cancel()
-                return
+        return AskMany(self.ask, prompts, concurrency, params)
 
     def conversation(self, system: str | None = None) -> AsyncChat:
         """A multi-turn chat that keeps its history."""
         return AsyncChat(self, system)
 
     async def aclose(self) -> None:
-        """Release the connection pool."""
-        if self._transport is not None:
-            await self._transport.aclose()
+        """Release the connection pool; the client (and its copies) cannot be used after."""
+        self._shared.closed = True
+        transport, self._shared.transport = self._shared.transport, None
+        if transport is not None:
+            await transport.aclose()
 
     async def __aenter__(self) -> AsyncAichatClient:
         return self
@@ -193,8 +209,28 @@ class AsyncAichatClient(BaseClient):
         await self.aclose()
 
 
+def _checked_transport(transport: object) -> AsyncTransport | None:
+    if transport is None:
+        return None
+    if isinstance(transport, httpx.AsyncBaseTransport):
+        return AsyncHttpxTransport.from_httpx(transport)
+    if isinstance(transport, httpx.BaseTransport):
+        raise InvalidRequestError(
+            "transport is a sync httpx transport; give it to AichatClient, or give "
+            "AsyncAichatClient an httpx.AsyncBaseTransport"
+        )
+    send, aclose = getattr(transport, "send", None), getattr(transport, "aclose", None)
+    if not callable(send) or not callable(aclose) or not inspect.iscoroutinefunction(send):
+        raise InvalidRequestError(
+            "transport must have async send(request, *, timeout) and async aclose() (the "
+            f"AsyncTransport port); {type(transport).__name__} does not"
+        )
+    return transport  # type: ignore[return-value]
+
+
 class AsyncChat(BaseChat):
-    """A conversation on an :class:`AsyncAichatClient`; the twin of :class:`Chat`."""
+    """A conversation on an [`AsyncAichatClient`][aichat_adapters.AsyncAichatClient];
+    the twin of [`Chat`][aichat_adapters.Chat]."""
 
     def __init__(self, client: AsyncAichatClient, system: str | None = None) -> None:
         super().__init__(system)

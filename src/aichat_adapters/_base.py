@@ -1,16 +1,19 @@
-"""What the sync and async clients share: options, checks and the pure steps of a call."""
+"""What the sync and async clients share: options, cookie state and the pure steps of a call."""
 
 from __future__ import annotations
 
-import inspect
+import copy
 import logging
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from aichat_adapters._logging import configure_logging
+from aichat_adapters._options import ClientOptions, check_transport_options
 from aichat_core import (
+    AichatError,
     Conversation,
     CookiesNotFoundError,
     HttpRequest,
@@ -18,54 +21,82 @@ from aichat_core import (
     InvalidRequestError,
     PreparedCall,
     Reply,
+    RetryBudget,
     RetryPolicy,
     build_request,
-    check_base_url,
+    domain_matches,
     parse_response,
 )
 
-__all__ = ["BaseChat", "BaseClient"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from aichat_adapters.cookies import SessionJar
+
+__all__ = ["BaseChat", "BaseClient", "CallState", "Shared"]
 
 logger = logging.getLogger("aichat")
 
-
-def _check_timeout(timeout: object) -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise InvalidRequestError(f"timeout must be a number of seconds > 0, got {timeout!r}")
-    return float(timeout)
-
-
-def _check_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
-    if headers is None:
-        return {}
-    if not isinstance(headers, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
-        raise InvalidRequestError("headers must be a mapping of str to str")
-    return dict(headers)
+SAME_COOKIES = (
+    "; fetching the cookies again gave the same ones, so the call was not replayed: "
+    "export fresh cookies from a browser"
+)
 
 
-def _retry_policy(
-    retry_policy: RetryPolicy | None, max_retries: int | None, deadline: float | None
-) -> RetryPolicy:
-    policy = retry_policy or RetryPolicy()
-    overrides: dict[str, Any] = {}
-    if max_retries is not None:
-        overrides["max_retries"] = max_retries
-    if deadline is not None:
-        overrides["deadline"] = deadline
-    return attrs.evolve(policy, **overrides) if overrides else policy
+class Shared:
+    """The state a client shares with its [`with_options`][] copies: pool, cookies, budget."""
+
+    def __init__(self, source: Any, host: str, budget: RetryBudget | None) -> None:
+        try:
+            from aichat_adapters.cookies import SessionJar
+        except ImportError:  # INTERIM: until the cookies package lands
+            SessionJar = _InterimJar  # type: ignore[assignment,misc]
+
+        self.source = source
+        self.jar: SessionJar = SessionJar(host)
+        self.budget = budget
+        self.transport: Any = None
+        self.closed = False
+
+
+class _InterimJar:  # INTERIM: until the cookies package lands
+    def __init__(self, host: str) -> None:
+        self._cookies: dict[str, str] = {}
+        self.version = 0
+
+    def seed(self, cookies: Mapping[str, str]) -> bool:
+        if dict(cookies) == self._cookies:
+            return False
+        self._cookies, self.version = dict(cookies), self.version + 1
+        return True
+
+    def update(self, set_cookies: Any) -> bool:
+        return False
+
+    def cookies(self) -> dict[str, str]:
+        return dict(self._cookies)
+
+
+@attrs.define
+class CallState:
+    """One call's request, the cookie version it was built from, and whether it refreshed."""
+
+    request: HttpRequest
+    secrets: tuple[str, ...] = attrs.field(repr=False)
+    version: int
+    refreshed: bool = False
 
 
 class BaseClient:
-    """Options and pure steps shared by :class:`AichatClient` and :class:`AsyncAichatClient`."""
+    """Options and pure steps shared by [`AichatClient`][aichat_adapters.AichatClient] and
+    [`AsyncAichatClient`][aichat_adapters.AsyncAichatClient]."""
 
     def __init__(
         self,
         *,
         cookies: Mapping[str, str] | str | None,
         cookie_source: object | None,
-        base_url: str,
+        base_url: str | None,
         proxy: str | None,
         timeout: float,
         max_retries: int | None,
@@ -76,38 +107,94 @@ class BaseClient:
         http_client: object | None,
         retry_policy: RetryPolicy | None,
     ) -> None:
-        self.base_url = check_base_url(base_url)
-        self.timeout = _check_timeout(timeout)
-        self.retry_policy = _retry_policy(retry_policy, max_retries, deadline)
-        self.headers = _check_headers(headers)
-        if transport is not None and (
-            http_client is not None or proxy is not None or verify is not True
-        ):
-            raise InvalidRequestError(
-                "transport=... replaces the built-in httpx transport; configure proxy, "
-                "verify and http_client on your transport instead"
-            )
-        self._proxy = proxy
-        self._verify = verify
-        self.cookie_source = self._choose_cookie_source(cookies, cookie_source)
+        configure_logging()
+        check_transport_options(transport, http_client, proxy, verify)
+        self._options = ClientOptions.check(
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            retry_policy=retry_policy,
+            headers=headers,
+            proxy=proxy,
+            verify=verify,
+            builds_transport=transport is None and http_client is None,
+        )
+        source = self._choose_cookie_source(cookies, cookie_source, self._options.host)
+        self._shared = Shared(source, self._options.host, RetryBudget.for_policy(self.retry_policy))
+
+    @property
+    def base_url(self) -> str:
+        """The service's URL, checked, without a trailing slash."""
+        return self._options.base_url
+
+    @property
+    def timeout(self) -> float:
+        """Seconds for each attempt, as a whole."""
+        return self._options.timeout
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """When to retry and how long to wait."""
+        return self._options.retry_policy
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Extra headers sent with every request (names lower-case)."""
+        return self._options.headers
+
+    @property
+    def cookie_source(self) -> Any:
+        """Where the cookies come from."""
+        return self._shared.source
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        deadline: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> Self:
+        """A client with some options changed, sharing this one's pool, cookies and budget.
+
+        ``headers`` are added to this client's. This client is unchanged;
+        closing either one closes the pool they share.
+        """
+        clone = copy.copy(self)
+        clone._options = self._options.changed(
+            timeout=timeout,
+            max_retries=max_retries,
+            deadline=deadline,
+            headers=headers,
+            retry_policy=retry_policy,
+        )
+        return clone
 
     @staticmethod
     def _choose_cookie_source(
-        cookies: Mapping[str, str] | str | None, cookie_source: object | None
+        cookies: Mapping[str, str] | str | None, cookie_source: object | None, host: str
     ) -> Any:
-        # Imported here: the cookie module is only needed once a client is built.
-        from aichat_adapters._cookies import StaticCookieSource, default_cookie_source
+        from aichat_adapters.cookies import StaticCookieSource, default_cookie_source
 
         if cookies is not None and cookie_source is not None:
             raise InvalidRequestError("give either cookies=... or cookie_source=..., not both")
         if cookies is not None:
             return StaticCookieSource(cookies)
         if cookie_source is None:
-            return default_cookie_source()
+            return default_cookie_source(domain=host)
         if not callable(getattr(cookie_source, "get_cookies", None)):
             raise InvalidRequestError(
                 "cookie_source must have a get_cookies() method returning a mapping of "
                 f"cookie names to values; {type(cookie_source).__name__} has none"
+            )
+        domain = getattr(cookie_source, "domain", None)
+        if isinstance(domain, str) and not domain_matches(host, domain):
+            raise InvalidRequestError(
+                f"{type(cookie_source).__name__} selects cookies of {domain}, but base_url's "
+                f"host is {host}: its cookies would go to another site. Build the source "
+                f"with domain={host!r}, or point base_url at {domain}"
             )
         return cookie_source
 
@@ -118,9 +205,13 @@ class BaseClient:
             f"max_retries={self.retry_policy.max_retries!r})"
         )
 
-    @staticmethod
-    def checked_cookies(source: object, cookies: object) -> Mapping[str, str]:
-        """Check what a cookie source gave: a non-empty mapping."""
+    def _check_open(self) -> None:
+        if self._shared.closed:
+            raise InvalidRequestError("this client is closed; build a new one")
+
+    def _checked_cookies(self, cookies: object) -> Mapping[str, str]:
+        """What a cookie source gave, checked: a non-empty mapping."""
+        source = self._shared.source
         if not isinstance(cookies, Mapping):
             raise InvalidRequestError(
                 f"{type(source).__name__}.get_cookies() returned {type(cookies).__name__}; "
@@ -130,41 +221,73 @@ class BaseClient:
             raise CookiesNotFoundError.from_tried(((repr(source), "gave no cookies"),))
         return cookies
 
-    @staticmethod
-    def source_is_async(source: object) -> bool:
-        """Whether ``source.get_cookies`` is a coroutine function."""
-        return inspect.iscoroutinefunction(getattr(source, "get_cookies", None))
+    def _start(self, prepared: PreparedCall, cookies: object) -> CallState:
+        """Seed the session jar with the source's cookies and build the call's request."""
+        jar = self._shared.jar
+        jar.seed(self._checked_cookies(cookies))
+        version = jar.version
+        return self._state(prepared, jar.cookies(), version)
 
-    def build(self, prepared: PreparedCall, cookies: Mapping[str, str]) -> HttpRequest:
-        """The HTTP request for a prepared call."""
-        return build_request(
+    def _state(self, prepared: PreparedCall, cookies: Mapping[str, str], version: int) -> CallState:
+        options = self._options
+        request = build_request(
             prepared.prompt,
             prepared.params,
-            base_url=self.base_url,
+            base_url=options.base_url,
             cookies=cookies,
-            headers=self.headers,
+            headers=options.headers,
+            user_agent=options.user_agent(self._shared.transport),
         )
+        return CallState(request, tuple(cookies.values()), version)
 
-    @staticmethod
-    def read(response: HttpResponse, request: HttpRequest, sent_at: float) -> Reply:
+    def _replay_state(
+        self, state: CallState, prepared: PreparedCall, fresh: Mapping[str, str] | None
+    ) -> CallState:
+        """The state of the replay after a refresh; ``fresh`` is ``None`` when nothing changed."""
+        jar = self._shared.jar
+        if fresh is not None:
+            jar.seed(self._checked_cookies(fresh))
+        if jar.version == state.version:
+            return state
+        replay = self._state(prepared, jar.cookies(), jar.version)
+        replay.refreshed = True
+        return replay
+
+    def _read(self, state: CallState, response: HttpResponse, sent_at: float) -> Reply:
         """Log one exchange (never its cookies) and parse the answer."""
-        logger.debug(
+        request = state.request
+        logger.info(
             "%s %s -> %d in %.1f ms",
             request.method,
             request.url,
             response.status_code,
             (time.monotonic() - sent_at) * 1000,
         )
-        return parse_response(response)
+        return parse_response(response, secrets=state.secrets)
+
+    def _rotated(self, response: HttpResponse) -> Mapping[str, str] | None:
+        """Apply an answer's ``Set-Cookie`` headers; the cookies to save, if they changed."""
+        jar = self._shared.jar
+        if response.set_cookies and jar.update(response.set_cookies):
+            logger.debug("the site rotated cookies: %s", ", ".join(sorted(jar.cookies())))
+            return jar.cookies()
+        return None
 
     @staticmethod
-    def finish(reply: Reply, attempts: int, started: float) -> Reply:
+    def _finish(reply: Reply, attempts: int, started: float) -> Reply:
         """Stamp the call's attempts and duration on its reply."""
-        return attrs.evolve(reply, attempts=attempts, elapsed=time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        return Reply(reply.text, reply.raw, attempts, elapsed, reply.status_code)
+
+    @staticmethod
+    def _not_replayed(error: AichatError, why: str = SAME_COOKIES) -> AichatError:
+        error.message += why
+        return error
 
 
 class BaseChat:
-    """The history that :class:`Chat` and :class:`AsyncChat` keep; only ``ask`` differs."""
+    """The history that [`Chat`][aichat_adapters.Chat] and
+    [`AsyncChat`][aichat_adapters.AsyncChat] keep; only ``ask`` differs."""
 
     def __init__(self, system: str | None = None) -> None:
         self.system = system

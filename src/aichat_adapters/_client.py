@@ -10,14 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from aichat_adapters._base import BaseChat, BaseClient
-from aichat_adapters._retrying import retry_call
-from aichat_adapters._transports import HttpxTransport
+from aichat_adapters._base import BaseChat, BaseClient, CallState
+from aichat_adapters._retrying import Plan, retry_call
+from aichat_adapters.transports import HttpxTransport
 from aichat_core import (
-    DEFAULT_BASE_URL,
+    AuthenticationError,
     CallParams,
+    CookieSource,
     InvalidRequestError,
     MessagesInput,
+    PreparedCall,
     Reply,
     RetryPolicy,
     Transport,
@@ -36,16 +38,23 @@ class AichatClient(BaseClient):
     Args:
         cookies: A mapping or a ``"a=b; c=d"`` string; shorthand for a static source.
         cookie_source: Any object with ``get_cookies()``. With neither, the
-            default chain (``AICHAT_COOKIES``, then the cookies file) is used.
-        base_url: The service, or a mirror or the stub server.
-        proxy: A proxy URL for the built-in transport.
-        timeout: Seconds for each attempt.
+            default chain (``AICHAT_COOKIES``, the cookies file, then the
+            browsers) is used, selecting ``base_url``'s cookies.
+        base_url: The service, a mirror or the stub server; default
+            ``AICHAT_BASE_URL``, else ``https://chat-gpt.org``.
+        proxy: A proxy URL for the built-in transport; default ``AICHAT_PROXY``.
+        timeout: Seconds for each attempt as a whole: connect, send, and read
+            to the last byte.
         max_retries: Retries after the first attempt (default 2).
         deadline: Seconds for the whole call, attempts and waits together.
-        verify: TLS verification for the built-in transport.
+        verify: TLS verification for the built-in transport: ``True``,
+            ``False``, or the path of a CA bundle.
         headers: Extra headers, replacing the defaults of the same name.
-        transport: Your own :class:`~aichat_core.Transport`.
-        http_client: Your own ``httpx.Client`` (not closed by :meth:`close`).
+        transport: Your own [`Transport`][aichat_core.Transport], one of ours
+            ([`CurlTransport`][aichat_adapters.CurlTransport]...), or an
+            ``httpx.BaseTransport`` such as ``httpx.MockTransport(handler)``.
+        http_client: Your own ``httpx.Client`` (not closed by
+            [`close`][aichat_adapters.AichatClient.close]).
         retry_policy: Full control of retries; ``max_retries`` and
             ``deadline``, when given, override its fields.
     """
@@ -54,15 +63,15 @@ class AichatClient(BaseClient):
         self,
         *,
         cookies: Mapping[str, str] | str | None = None,
-        cookie_source: Any | None = None,
-        base_url: str = DEFAULT_BASE_URL,
+        cookie_source: CookieSource | None = None,
+        base_url: str | None = None,
         proxy: str | None = None,
         timeout: float = 60.0,
         max_retries: int | None = None,
         deadline: float | None = None,
         verify: bool | str = True,
         headers: Mapping[str, str] | None = None,
-        transport: Transport | None = None,
+        transport: Transport | httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -80,50 +89,87 @@ class AichatClient(BaseClient):
             http_client=http_client,
             retry_policy=retry_policy,
         )
-        if self.source_is_async(self.cookie_source):
-            raise InvalidRequestError(
-                "cookie_source.get_cookies() is async; use AsyncAichatClient, or give a "
-                "source with a plain get_cookies()"
-            )
-        self._transport = transport
+        for method in ("get_cookies", "refresh_cookies", "save_cookies"):
+            if _is_async(getattr(self.cookie_source, method, None)):
+                raise InvalidRequestError(
+                    f"cookie_source.{method}() is async; use AsyncAichatClient, or give a "
+                    "source with plain methods"
+                )
+        self._shared.transport = _checked_transport(transport)
         self._http_client = http_client
         self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
 
     @property
     def transport(self) -> Transport:
         """The transport, built on first use."""
-        if self._transport is None:
+        transport: Transport | None = self._shared.transport
+        if transport is None:
             with self._lock:
-                if self._transport is None:
-                    self._transport = HttpxTransport(
-                        self._http_client, proxy=self._proxy, verify=self._verify
+                transport = self._shared.transport
+                if transport is None:
+                    options = self._options
+                    transport = self._shared.transport = HttpxTransport(
+                        self._http_client, proxy=options.proxy, verify=options.verify
                     )
-        return self._transport
+        return transport
 
-    def complete(
-        self,
-        messages: MessagesInput,
-        **params: Unpack[CallParams],
-    ) -> Reply:
-        """Send messages and return the :class:`~aichat_core.Reply` with its metadata."""
+    def complete(self, messages: MessagesInput, **params: Unpack[CallParams]) -> Reply:
+        """Send messages and return the [`Reply`][aichat_core.Reply] with its metadata."""
         started = time.monotonic()
+        self._check_open()
         prepared = prepare_call(messages, **params)
-        source = self.cookie_source
-        request = self.build(prepared, self.checked_cookies(source, source.get_cookies()))
         transport = self.transport
+        state = self._start(prepared, self._shared.source.get_cookies())
 
-        def send(timeout: float) -> Reply:
-            sent_at = time.monotonic()
-            return self.read(transport.send(request, timeout=timeout), request, sent_at)
+        def attempt(plan: Plan) -> Reply:
+            nonlocal state
+            try:
+                return self._exchange(transport, state, plan)
+            except AuthenticationError as error:
+                if state.refreshed:
+                    raise
+                replay = self._refreshed(state, prepared, error)
+                state = replay
+                return self._exchange(transport, state, plan)
 
-        reply, attempts = retry_call(send, self.retry_policy, timeout=self.timeout)
-        return self.finish(reply, attempts, started)
+        reply, attempts = retry_call(
+            attempt, self.retry_policy, timeout=self.timeout, budget=self._shared.budget
+        )
+        return self._finish(reply, attempts, started)
 
-    def ask(
-        self,
-        messages: MessagesInput,
-        **params: Unpack[CallParams],
-    ) -> str:
+    def _exchange(self, transport: Transport, state: CallState, plan: Plan) -> Reply:
+        timeout = plan.attempt_timeout()
+        sent_at = time.monotonic()
+        response = transport.send(state.request, timeout=timeout)
+        rotated = self._rotated(response)
+        if rotated is not None:
+            save = getattr(self._shared.source, "save_cookies", None)
+            if callable(save):
+                save(rotated)
+        return self._read(state, response, sent_at)
+
+    def _refreshed(
+        self, state: CallState, prepared: PreparedCall, error: AuthenticationError
+    ) -> CallState:
+        """Fresh cookies once (one refresh for all calls rejected together), or ``error``."""
+        source = self._shared.source
+        with self._refresh_lock:
+            fresh = None
+            if self._shared.jar.version == state.version:
+                refresh = getattr(source, "refresh_cookies", None) or source.get_cookies
+                try:
+                    fresh = refresh()
+                except Exception as exc:
+                    raise self._not_replayed(
+                        error, f"; refreshing the cookies failed: {exc}"
+                    ) from exc
+            replay = self._replay_state(state, prepared, fresh)
+        if replay is state:
+            raise self._not_replayed(error)
+        return replay
+
+    def ask(self, messages: MessagesInput, **params: Unpack[CallParams]) -> str:
         """Send messages (or one prompt string) and return the reply's text."""
         return self.complete(messages, **params).text
 
@@ -132,10 +178,12 @@ class AichatClient(BaseClient):
         return Chat(self, system)
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pool; the client (and its copies) cannot be used after."""
         with self._lock:
-            if self._transport is not None:
-                self._transport.close()
+            self._shared.closed = True
+            transport, self._shared.transport = self._shared.transport, None
+        if transport is not None:
+            transport.close()
 
     def __enter__(self) -> AichatClient:
         return self
@@ -149,8 +197,34 @@ class AichatClient(BaseClient):
         self.close()
 
 
+def _is_async(method: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(method)
+
+
+def _checked_transport(transport: object) -> Transport | None:
+    if transport is None:
+        return None
+    if isinstance(transport, httpx.BaseTransport):
+        return HttpxTransport.from_httpx(transport)
+    if isinstance(transport, httpx.AsyncBaseTransport):
+        raise InvalidRequestError(
+            "transport is an httpx async transport; give it to AsyncAichatClient, or give "
+            "AichatClient an httpx.BaseTransport"
+        )
+    send, close = getattr(transport, "send", None), getattr(transport, "close", None)
+    if not callable(send) or not callable(close) or _is_async(send):
+        raise InvalidRequestError(
+            f"transport must have send(request, *, timeout) and close() (the Transport port); "
+            f"{type(transport).__name__} does not, or its send is async (use AsyncAichatClient)"
+        )
+    return transport  # type: ignore[return-value]
+
+
 class Chat(BaseChat):
-    """A conversation on an :class:`AichatClient`: each :meth:`ask` sends the whole history."""
+    """A conversation on an [`AichatClient`][aichat_adapters.AichatClient]: each
+    [`ask`][aichat_adapters.Chat.ask] sends the whole history."""
 
     def __init__(self, client: AichatClient, system: str | None = None) -> None:
         super().__init__(system)

@@ -1,8 +1,11 @@
 """The retry loop: the one module that uses tenacity.
 
-A fresh ``Retrying``/``AsyncRetrying`` is built for every call (sharing one
-between threads or tasks mixes up attempt counts); the decisions come from
-the core's :class:`~aichat_core.RetryPolicy`.
+A call's first attempt runs on its own; only when it fails is a tenacity loop
+built (a fresh ``Retrying``/``AsyncRetrying`` per call: sharing one between
+threads or tasks mixes up attempt counts), and that failure is its first
+outcome, so every failure meets the same decisions. The decisions come from
+the core's [`RetryPolicy`][aichat_core.RetryPolicy] and the client's
+[`RetryBudget`][aichat_core.RetryBudget].
 """
 
 from __future__ import annotations
@@ -11,28 +14,30 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
-import tenacity
+from aichat_core import AichatError, RequestTimeoutError, RetryBudget, RetryPolicy
 
-from aichat_core import AichatError, RequestTimeoutError, RetryPolicy
+if TYPE_CHECKING:
+    import tenacity
 
-__all__ = ["retry_call", "retry_call_async"]
+__all__ = ["Plan", "retry_call", "retry_call_async"]
 
 T = TypeVar("T")
-R = TypeVar("R", bound=tenacity.BaseRetrying)
+R = TypeVar("R", bound="tenacity.BaseRetrying")
 logger = logging.getLogger("aichat")
 
 
-class _Plan:
-    """One call's retry state: attempts made, and the wait decided for the next one."""
+class Plan:
+    """One call's retry state: requests made, tokens spent, the wait decided for the next try."""
 
-    def __init__(self, policy: RetryPolicy, timeout: float) -> None:
+    def __init__(self, policy: RetryPolicy, timeout: float, budget: RetryBudget | None) -> None:
         self.policy = policy
         self.timeout = timeout
+        self.budget = budget
         self.started = time.monotonic()
         self.attempts = 0
+        self.spent = 0
         self.next_wait: float | None = None
         self.decided_for = 0
 
@@ -40,12 +45,16 @@ class _Plan:
         return time.monotonic() - self.started
 
     def attempt_timeout(self) -> float:
-        """Counts an attempt and gives its timeout, or raises if the deadline passed."""
+        """Count one request and give its timeout, or raise if the deadline passed."""
         self.attempts += 1
         timeout = self.policy.attempt_timeout(self.timeout, elapsed=self.elapsed())
         if timeout <= 0:
             raise RequestTimeoutError(f"the call's deadline of {self.policy.deadline:g} s passed")
         return timeout
+
+    def succeeded(self) -> None:
+        if self.budget is not None:
+            self.budget.give_back(self.spent)
 
     def retry(self, state: tenacity.RetryCallState) -> bool:
         error = state.outcome.exception() if state.outcome else None
@@ -61,9 +70,17 @@ class _Plan:
             error = state.outcome.exception() if state.outcome else None
             assert error is not None  # asked only after a retryable failure
             self.decided_for = state.attempt_number
-            self.next_wait = self.policy.next_wait(
+            wait = self.policy.next_wait(
                 state.attempt_number, error, elapsed=self.elapsed(), rand=random.random()
             )
+            if wait is not None and self.budget is not None:
+                cost = self.budget.spend(error)
+                if cost is None:
+                    logger.info("retry budget spent: not retrying %s", type(error).__name__)
+                    wait = None
+                else:
+                    self.spent += cost
+            self.next_wait = wait
         return self.next_wait
 
     def stop(self, state: tenacity.RetryCallState) -> bool:
@@ -94,37 +111,67 @@ class _Plan:
         )
 
 
-def retry_call(send: Callable[[float], T], policy: RetryPolicy, *, timeout: float) -> tuple[T, int]:
-    """Call ``send(attempt_timeout)`` until it succeeds or the policy gives up.
+def retry_call(
+    attempt: Callable[[Plan], T],
+    policy: RetryPolicy,
+    *,
+    timeout: float,
+    budget: RetryBudget | None = None,
+) -> tuple[T, int]:
+    """Call ``attempt(plan)`` until it succeeds or the policy gives up.
 
-    Returns the result and the number of attempts; an error that ends the
-    call carries ``.attempts``.
+    ``attempt`` asks ``plan.attempt_timeout()`` before each request it sends.
+    Returns the result and the number of requests; an error that ends the call
+    carries ``.attempts``.
     """
-    plan = _Plan(policy, timeout)
-
-    def attempt() -> T:
-        return send(plan.attempt_timeout())
-
-    retrying = plan.build(tenacity.Retrying, sleep=time.sleep)
+    plan = Plan(policy, timeout, budget)
     try:
-        return retrying(attempt), plan.attempts
-    except AichatError as error:
-        error.attempts = plan.attempts
-        raise
+        result = attempt(plan)
+    except AichatError as first:
+        failures = [first]
+
+        def again() -> T:
+            if failures:
+                raise failures.pop()
+            return attempt(plan)
+
+        import tenacity  # only once a call has failed: a call that succeeds never needs it
+
+        try:
+            result = plan.build(tenacity.Retrying, sleep=time.sleep)(again)
+        except AichatError as error:
+            error.attempts = plan.attempts
+            raise
+    plan.succeeded()
+    return result, plan.attempts
 
 
 async def retry_call_async(
-    send: Callable[[float], Awaitable[T]], policy: RetryPolicy, *, timeout: float
+    attempt: Callable[[Plan], Awaitable[T]],
+    policy: RetryPolicy,
+    *,
+    timeout: float,
+    budget: RetryBudget | None = None,
 ) -> tuple[T, int]:
-    """The async twin of :func:`retry_call`; sleeps with ``anyio.sleep`` (asyncio and trio)."""
-    plan = _Plan(policy, timeout)
-
-    async def attempt() -> T:
-        return await send(plan.attempt_timeout())
-
-    retrying = plan.build(tenacity.AsyncRetrying, sleep=anyio.sleep)
+    """The async twin of [`retry_call`][]; sleeps with ``anyio.sleep`` (asyncio and trio)."""
+    plan = Plan(policy, timeout, budget)
     try:
-        return await retrying(attempt), plan.attempts
-    except AichatError as error:
-        error.attempts = plan.attempts
-        raise
+        result = await attempt(plan)
+    except AichatError as first:
+        failures = [first]
+
+        async def again() -> T:
+            if failures:
+                raise failures.pop()
+            return await attempt(plan)
+
+        import anyio
+        import tenacity
+
+        try:
+            result = await plan.build(tenacity.AsyncRetrying, sleep=anyio.sleep)(again)
+        except AichatError as error:
+            error.attempts = plan.attempts
+            raise
+    plan.succeeded()
+    return result, plan.attempts

@@ -9,6 +9,7 @@ __all__ = [
     "APIStatusError",
     "AichatError",
     "AuthenticationError",
+    "CertificateError",
     "ChallengeError",
     "ConnectError",
     "CookiesNotFoundError",
@@ -76,6 +77,10 @@ class TransportError(AichatError):
 
 class ConnectError(TransportError):
     """The connection was refused, reset, or closed before the answer."""
+
+
+class CertificateError(ConnectError):
+    """The server's TLS certificate was not accepted; never retried (it will not change)."""
 
 
 class RequestTimeoutError(TransportError, TimeoutError):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
@@ -30,6 +30,7 @@ __all__ = [
     "USER_AGENT",
     "Reply",
     "build_request",
+    "base_url_host",
     "check_base_url",
     "parse_response",
 ]
@@ -39,7 +40,6 @@ USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-_BODY_EXCERPT = 500
 
 
 @attrs.frozen
@@ -58,18 +58,25 @@ class Reply:
 
 
 def check_base_url(base_url: str) -> str:
-    """Return ``base_url`` without a trailing slash, or raise for a URL that cannot work."""
+    """Return ``base_url`` without a trailing slash, or raise for a URL that cannot work.
+
+    A non-ASCII host name is IDNA-encoded (``bücher.example`` becomes
+    ``xn--bcher-kva.example``); anything else that HTTP cannot carry is refused.
+    """
     if not isinstance(base_url, str):
         raise InvalidRequestError(f"base_url must be a string, not {type(base_url).__name__}")
+    example = f"use e.g. {DEFAULT_BASE_URL!r}"
+    if not base_url.isprintable() or any(ch in base_url for ch in " \\"):
+        raise InvalidRequestError(
+            f"base_url must not contain spaces, backslashes or control characters; {example}"
+        )
     try:
         parts = urlsplit(base_url)
         port_ok = parts.port is None or parts.port > 0
     except ValueError:  # an unclosed IPv6 bracket, a port that is not a number 0-65535
         parts, port_ok = None, False
     if parts is None or not port_ok or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequestError(
-            f"base_url {base_url!r} is not an http(s) URL; use e.g. {DEFAULT_BASE_URL!r}"
-        )
+        raise InvalidRequestError(f"base_url {base_url!r} is not an http(s) URL; {example}")
     if parts.username is not None or parts.password is not None:
         raise InvalidRequestError(
             "base_url must not carry a user name or password: they would be sent in the "
@@ -77,7 +84,29 @@ def check_base_url(base_url: str) -> str:
         )
     if "?" in base_url or "#" in base_url:
         raise InvalidRequestError(f"base_url {base_url!r} must not have a query or fragment")
+    if not base_url.isascii():
+        base_url = _ascii_url(base_url, parts)
     return base_url.rstrip("/")
+
+
+def _ascii_url(base_url: str, parts: SplitResult) -> str:
+    if not parts.path.isascii():
+        raise InvalidRequestError(
+            f"the path of base_url {base_url!r} is not ASCII; percent-encode it"
+        )
+    try:
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+    except UnicodeError:
+        raise InvalidRequestError(
+            f"the host of base_url {base_url!r} is not a valid international domain name"
+        ) from None
+    port = "" if parts.port is None else f":{parts.port}"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def base_url_host(base_url: str) -> str:
+    """The host name of a checked ``base_url``, lower-case, without brackets or port."""
+    return (urlsplit(base_url).hostname or "").lower()
 
 
 def build_request(
@@ -87,11 +116,16 @@ def build_request(
     base_url: str = DEFAULT_BASE_URL,
     cookies: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
+    user_agent: str | None = USER_AGENT,
 ) -> HttpRequest:
     """The ``POST {base_url}/api/text`` request for one prompt.
 
     ``headers`` are added last and may replace the browser-like defaults.
-    ``base_url`` is expected to be checked already (see :func:`check_base_url`).
+    ``user_agent=None`` sends no User-Agent of ours (a transport that
+    impersonates a browser sends the browser's own). ``base_url`` and
+    ``headers`` are expected to be checked already (see
+    [`check_base_url`][aichat_core.check_base_url] and
+    [`check_headers`][aichat_core.check_headers]).
     """
     body = {
         "message": prompt,
@@ -105,8 +139,9 @@ def build_request(
         "accept": "*/*",
         "origin": base_url,
         "referer": f"{base_url}/chat",
-        "user-agent": USER_AGENT,
     }
+    if user_agent is not None:
+        merged["user-agent"] = user_agent
     if cookies:
         merged["cookie"] = format_cookie_header(cookies)
     for name, value in (headers or {}).items():
@@ -119,22 +154,27 @@ def build_request(
     )
 
 
-def parse_response(response: HttpResponse, *, now: float | None = None) -> Reply:
-    """Read an answer into a :class:`Reply`, or raise the matching typed error.
+def parse_response(
+    response: HttpResponse, *, now: float | None = None, secrets: Collection[str] = ()
+) -> Reply:
+    """Read an answer into a [`Reply`][aichat_core.Reply], or raise the matching typed error.
 
     ``now`` (epoch seconds) is used to turn an HTTP-date ``Retry-After`` into
-    seconds; it defaults to the current time.
+    seconds; it defaults to the current time. Text quoted from the answer in an
+    error is capped at a few hundred characters and has every string of
+    ``secrets`` (the request's cookie values) replaced by ``<hidden>``, so a
+    server that echoes the request cannot put a cookie into a message or a log.
     """
     status = response.status_code
     if 200 <= status < 300:
-        return _parse_success(response)
-    text = response.body[:_BODY_EXCERPT].decode("utf-8", "replace")
+        return _parse_success(response, secrets)
+    text = _scrub(response.body.decode("utf-8", "replace"), secrets)
     retry_after = parse_retry_after(
         response.headers.get("retry-after"), now=time.time() if now is None else now
     )
     details: dict[str, Any] = {"status_code": status, "body": text, "retry_after": retry_after}
     if 300 <= status < 400:
-        location = response.headers.get("location", "?")
+        location = _quote(response.headers.get("location", "?"), secrets)
         raise APIStatusError(
             f"HTTP {status}: redirect to {location} not followed (cookies are only sent to "
             "base_url); check base_url",
@@ -156,24 +196,54 @@ def parse_response(response: HttpResponse, *, now: float | None = None) -> Reply
         raise RateLimitError(f"HTTP 429: rate limited{wait}; slow down or retry later", **details)
     if status >= 500:
         raise ServerError(f"HTTP {status}: the service failed; retry later", **details)
-    raise APIStatusError(f"HTTP {status}: {text[:200]!r}", **details)
+    raise APIStatusError(f"HTTP {status}: {_quote(text, ())}", **details)
+
+
+_QUOTE = 200
+"""The most characters of a server's text that an error message quotes."""
+_MIN_SECRET = 4
+"""Shorter cookie values are not scrubbed: they would blank out ordinary words."""
+
+
+def _scrub(text: str, secrets: Collection[str]) -> str:
+    for secret in secrets:
+        if len(secret) >= _MIN_SECRET and secret in text:
+            text = text.replace(secret, "<hidden>")
+    return text
+
+
+def _excerpt(text: str, secrets: Collection[str]) -> str:
+    """``text`` scrubbed, then cut to ``_QUOTE`` characters (``...`` marks a cut)."""
+    longest = max((len(secret) for secret in secrets), default=0)
+    window = text[: _QUOTE + longest]
+    shown = _scrub(window, secrets)
+    cut = len(shown) > _QUOTE or len(text) > len(window)
+    return shown[:_QUOTE] + ("..." if cut else "")
+
+
+def _quote(text: str, secrets: Collection[str]) -> str:
+    """[`_excerpt`][] as a repr, for text that may hold anything."""
+    return repr(_excerpt(text, secrets))
 
 
 def _looks_like_html(response: HttpResponse) -> bool:
     return response.content_type == "text/html" or response.body.lstrip()[:1] == b"<"
 
 
-def _parse_success(response: HttpResponse) -> Reply:
+def _parse_success(response: HttpResponse, secrets: Collection[str]) -> Reply:
     try:
         payload = json.loads(response.body)
     except (ValueError, RecursionError) as exc:
-        excerpt = response.body[:100].decode("utf-8", "replace")
-        raise ResponseFormatError(f"the answer is not JSON: {excerpt!r}") from exc
+        excerpt = _quote(response.body[: _QUOTE * 4].decode("utf-8", "replace"), secrets)
+        raise ResponseFormatError(f"the answer is not JSON: {excerpt}") from exc
     if not isinstance(payload, dict):
         raise ResponseFormatError(f"the answer is JSON but not an object: {type(payload).__name__}")
     if payload.get("response") is False:
-        raise ServiceError(f"Error Response: {payload}", payload=payload)
+        # g4f's wording: raise Exception(f"Error Response: {result}")
+        raise ServiceError(f"Error Response: {_excerpt(str(payload), secrets)}", payload=payload)
     message = payload.get("message")
     if not isinstance(message, str):
-        raise ResponseFormatError(f"the answer has no text message: {str(payload)[:200]}")
+        raise ResponseFormatError(
+            f"the answer has no text message: {_quote(str(payload), secrets)}"
+        )
     return Reply(text=message, raw=payload, status_code=response.status_code)

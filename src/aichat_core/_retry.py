@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import email.utils
 import math
+import threading
+from typing import Any
 
 import attrs
 
 from aichat_core._errors import (
     APIStatusError,
+    CertificateError,
     InvalidRequestError,
+    RequestTimeoutError,
     TransportError,
 )
 
-__all__ = ["RETRY_STATUSES", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRY_STATUSES", "RetryBudget", "RetryPolicy", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 """HTTP statuses that are worth another attempt."""
@@ -65,6 +69,11 @@ def _retry_count(_instance: object, attribute: attrs.Attribute[int], value: int)
         raise InvalidRequestError(f"{attribute.name} must be a whole number >= 0, got {value!r}")
 
 
+def _optional_count(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None:
+        _retry_count(_instance, attribute, value)
+
+
 @attrs.frozen
 class RetryPolicy:
     """When to retry and how long to wait.
@@ -77,6 +86,14 @@ class RetryPolicy:
         max_retry_after: The longest ``Retry-After`` honoured; a longer one
             ends the call with the error.
         deadline: Seconds for the whole call, attempts and waits together.
+        budget: Tokens in each client's retry budget (``None`` turns it off).
+            A retry spends ``retry_cost`` tokens (``timeout_cost`` after a
+            timeout); a call that succeeds gives back what its retries spent,
+            or one token. With the bucket empty, calls fail fast with their
+            error instead of retrying, so a failing server does not get its
+            traffic multiplied (botocore's "standard" retry mode).
+        retry_cost: Tokens a retry spends.
+        timeout_cost: Tokens a retry after a timeout spends.
     """
 
     max_retries: int = attrs.field(default=2, validator=_retry_count)
@@ -85,11 +102,14 @@ class RetryPolicy:
     jitter: float = attrs.field(default=0.5, validator=_non_negative)
     max_retry_after: float = attrs.field(default=60.0, validator=_non_negative)
     deadline: float | None = attrs.field(default=None, validator=_optional_positive)
+    budget: int | None = attrs.field(default=500, validator=_optional_count)
+    retry_cost: int = attrs.field(default=5, validator=_retry_count)
+    timeout_cost: int = attrs.field(default=10, validator=_retry_count)
 
     def is_retryable(self, error: BaseException) -> bool:
         """Whether this error is worth another attempt at all."""
         if isinstance(error, TransportError):
-            return True
+            return not isinstance(error, CertificateError)
         return isinstance(error, APIStatusError) and error.status_code in RETRY_STATUSES
 
     def backoff(self, attempt: int, rand: float) -> float:
@@ -129,3 +149,51 @@ class RetryPolicy:
         if self.deadline is None:
             return timeout
         return max(0.0, min(timeout, self.deadline - elapsed))
+
+
+class RetryBudget:
+    """A client's token bucket for retries, shared by its calls (threads and tasks alike).
+
+    Build it with [`RetryBudget.for_policy`][aichat_core.RetryBudget.for_policy];
+    ``None`` there means no budget at all.
+    """
+
+    def __init__(self, capacity: int, *, retry_cost: int = 5, timeout_cost: int = 10) -> None:
+        self.capacity = capacity
+        self.retry_cost = retry_cost
+        self.timeout_cost = timeout_cost
+        self._tokens = capacity
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_policy(cls, policy: RetryPolicy) -> RetryBudget | None:
+        """The bucket ``policy`` asks for, full; ``None`` when its ``budget`` is ``None``."""
+        if policy.budget is None:
+            return None
+        return cls(policy.budget, retry_cost=policy.retry_cost, timeout_cost=policy.timeout_cost)
+
+    @property
+    def tokens(self) -> int:
+        """Tokens left."""
+        return self._tokens
+
+    def cost(self, error: BaseException) -> int:
+        """What a retry after ``error`` costs."""
+        return self.timeout_cost if isinstance(error, RequestTimeoutError) else self.retry_cost
+
+    def spend(self, error: BaseException) -> int | None:
+        """Take the cost of one retry after ``error``; ``None`` (nothing taken) when short."""
+        cost = self.cost(error)
+        with self._lock:
+            if cost > self._tokens:
+                return None
+            self._tokens -= cost
+            return cost
+
+    def give_back(self, spent: int) -> None:
+        """A call succeeded: return what its retries spent, or one token if it spent none."""
+        with self._lock:
+            self._tokens = min(self.capacity, self._tokens + (spent or 1))
+
+    def __repr__(self) -> str:
+        return f"RetryBudget(tokens={self._tokens}/{self.capacity})"

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from aichat_adapters import AsyncHttpxTransport, HttpxTransport
-from aichat_adapters._transports import map_httpx_error
+from aichat_adapters.transports._httpx import map_httpx_error
 from aichat_core import (
     AichatError,
     ConnectError,
@@ -45,7 +45,9 @@ REQUEST = HttpRequest(
         (httpx.ProxyError("407"), ConnectError),
         (httpx.DecodingError("bad gzip"), ResponseFormatError),
         (httpx.UnsupportedProtocol("ftp"), InvalidRequestError),
-        (httpx.LocalProtocolError("bad header"), TransportError),
+        (httpx.LocalProtocolError("bad header"), InvalidRequestError),  # never retried
+        (httpx.NetworkError("?"), ConnectError),
+        (httpx.TooManyRedirects("?"), TransportError),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Exception) else value.__name__,
 )

@@ -425,14 +425,67 @@ def test_http_date_retry_after_follows_now() -> None:
     assert exc_info.value.retry_after == 20.0
 
 
-def test_long_body_is_truncated() -> None:
+def test_long_body_is_quoted_short_and_kept_whole() -> None:
     body = "x" * 10_000
     with pytest.raises(APIStatusError) as exc_info:
         parse_response(response(418, body), now=NOW)
     error = exc_info.value
-    assert 0 < len(error.body) < len(body)
-    assert body.startswith(error.body)
-    assert len(str(error)) < 1_000
+    assert error.body == body  # the whole text stays on .body
+    assert len(str(error)) < 300
+    assert str(error).endswith("...'")
+
+
+ECHOING = [
+    pytest.param(500, "text/plain", "cookie: a=" + SECRET, ServerError, id="5xx"),
+    pytest.param(418, "text/plain", "you sent " + SECRET * 30, APIStatusError, id="other-4xx"),
+    pytest.param(403, "text/html", "<p>" + SECRET + "</p>", ChallengeError, id="challenge"),
+    pytest.param(200, "application/json", "{bad " + SECRET, ResponseFormatError, id="not-json"),
+    pytest.param(
+        200,
+        "application/json",
+        json.dumps({"response": False, "echo": SECRET}),
+        ServiceError,
+        id="refusal",
+    ),
+    pytest.param(
+        200,
+        "application/json",
+        json.dumps({"response": True, "x": SECRET}),
+        ResponseFormatError,
+        id="no-message",
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "content_type", "body", "expected"), ECHOING)
+def test_cookie_values_echoed_by_the_server_are_never_quoted(
+    status: int, content_type: str, body: str, expected: type[AichatError]
+) -> None:
+    answer = response(status, body, {"content-type": content_type})
+
+    with pytest.raises(expected) as exc_info:
+        parse_response(answer, now=NOW, secrets=("ab", SECRET))
+
+    assert SECRET not in str(exc_info.value)
+    assert SECRET[:8] not in str(exc_info.value)  # not cut in half at the quote's end either
+    if isinstance(exc_info.value, APIStatusError):
+        assert SECRET not in exc_info.value.body
+
+
+def test_redirect_location_is_scrubbed() -> None:
+    answer = response(302, "", {"location": f"http://evil.example/?c={SECRET}"})
+    with pytest.raises(APIStatusError) as exc_info:
+        parse_response(answer, now=NOW, secrets=(SECRET,))
+    assert "evil.example" in str(exc_info.value)
+    assert SECRET not in str(exc_info.value)
+
+
+def test_a_huge_refusal_gives_a_short_message() -> None:
+    payload = {"response": False, "message": "no " * 2_000_000}
+    with pytest.raises(ServiceError) as exc_info:
+        parse_response(response(200, json.dumps(payload), JSON), now=NOW)
+    assert len(str(exc_info.value)) < 300
+    assert exc_info.value.payload == payload  # the whole payload stays on .payload
 
 
 def test_undecodable_error_body_is_replaced_not_raised() -> None:

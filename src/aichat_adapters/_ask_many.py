@@ -1,0 +1,190 @@
+"""``ask_many``: many prompts through a few workers, results as they complete.
+
+The prompts are pulled lazily, one per free worker, and the results wait in
+a buffer of ``concurrency``, so memory does not grow with the input. The task
+group lives inside an ``async with`` block entered and left by the caller's
+own task: leaving it early (``break``, an exception, an outer cancellation)
+cancels what is in flight and nothing else (see PEP 789 for why an async
+generator could not do this safely).
+"""
+
+from __future__ import annotations
+
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Mapping,
+)
+from contextlib import aclosing
+from types import TracebackType
+from typing import Any, TypeAlias
+
+import anyio
+import attrs
+from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from aichat_core import AichatError, InvalidRequestError, Message, MessagesInput
+
+__all__ = ["AskMany", "AskResult", "Prompts"]
+
+Prompts: TypeAlias = Iterable[MessagesInput] | AsyncIterable[MessagesInput]
+"""What ``ask_many`` takes: any iterable or async iterable of prompts."""
+
+_USAGE = (
+    "use ask_many as: async with client.ask_many(prompts) as results: "
+    "async for result in results: ..."
+)
+
+
+@attrs.frozen
+class AskResult:
+    """One answer of [`ask_many`][aichat_adapters.AsyncAichatClient.ask_many].
+
+    ``text`` is set on success, ``error`` on failure; ``index`` is the
+    prompt's position in the input.
+    """
+
+    index: int
+    prompt: MessagesInput = attrs.field(repr=False)
+    text: str | None = None
+    error: AichatError | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether this prompt was answered."""
+        return self.error is None
+
+
+def _check_prompts(prompts: object) -> None:
+    if isinstance(prompts, (str, bytes, bytearray, Mapping, Message)) or not isinstance(
+        prompts, (Iterable, AsyncIterable)
+    ):
+        raise InvalidRequestError(
+            f"prompts must be an iterable or async iterable of prompts, not "
+            f"{type(prompts).__name__}; for one prompt, use ask()"
+        )
+
+
+def _unexpected(error: Exception) -> AichatError:
+    wrapped = AichatError(f"unexpected {type(error).__name__} while asking: {error}")
+    wrapped.__cause__ = error
+    return wrapped
+
+
+class AskMany:
+    """The ``async with`` block of ``ask_many``; iterate it for
+    [`AskResult`][aichat_adapters.AskResult]s."""
+
+    def __init__(
+        self,
+        ask: Callable[..., Awaitable[str]],
+        prompts: Prompts,
+        concurrency: int,
+        params: Mapping[str, Any],
+    ) -> None:
+        _check_prompts(prompts)
+        self._ask = ask
+        self._prompts = prompts
+        self._concurrency = concurrency
+        self._params = params
+        self._group: TaskGroup | None = None
+        self._results: MemoryObjectReceiveStream[AskResult] | None = None
+        self._input_error: AichatError | None = None
+        self._entered = False
+
+    async def __aenter__(self) -> AskMany:
+        if self._entered:
+            raise InvalidRequestError("an ask_many(...) block can be entered only once")
+        self._entered = True
+        send, self._results = anyio.create_memory_object_stream[AskResult](self._concurrency)
+        self._group = anyio.create_task_group()
+        await self._group.__aenter__()
+        self._group.start_soon(self._feed, send)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        assert self._group is not None
+        assert self._results is not None
+        self._group.cancel_scope.cancel()  # whatever is still in flight
+        self._results.close()
+        # The block's own exception is not the group's: it goes on as it is,
+        # never wrapped in an ExceptionGroup. A cancellation from outside is
+        # handed to the group, which lets it through.
+        if exc is not None and isinstance(exc, anyio.get_cancelled_exc_class()):
+            await self._group.__aexit__(exc_type, exc, tb)
+        else:
+            await self._group.__aexit__(None, None, None)
+        return False
+
+    def __aiter__(self) -> AsyncIterator[AskResult]:
+        if self._results is None:
+            raise InvalidRequestError(_USAGE)
+        return self
+
+    async def __anext__(self) -> AskResult:
+        if self._results is None:
+            raise InvalidRequestError(_USAGE)
+        try:
+            return await self._results.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            if self._input_error is not None:
+                raise self._input_error from self._input_error.__cause__
+            raise StopAsyncIteration from None
+
+    async def _numbered(self) -> AsyncGenerator[tuple[int, MessagesInput], None]:
+        prompts = self._prompts
+        if isinstance(prompts, AsyncIterable):
+            index = 0
+            async for prompt in prompts:
+                yield index, prompt
+                index += 1
+        else:
+            for index, prompt in enumerate(prompts):
+                yield index, prompt
+
+    async def _feed(self, results: MemoryObjectSendStream[AskResult]) -> None:
+        """Hand each prompt to a free worker; the workers send the results."""
+        jobs_send, jobs_receive = anyio.create_memory_object_stream[tuple[int, MessagesInput]](0)
+        async with anyio.create_task_group() as workers:
+            async with results, jobs_receive:
+                for _ in range(self._concurrency):
+                    workers.start_soon(self._work, jobs_receive.clone(), results.clone())
+            count = 0
+            async with jobs_send:
+                try:
+                    async with aclosing(self._numbered()) as numbered:
+                        async for job in numbered:
+                            await jobs_send.send(job)
+                            count += 1
+                except Exception as exc:  # the caller's iterable failed
+                    error = InvalidRequestError(
+                        f"reading the prompts failed after {count} of them: "
+                        f"{type(exc).__name__}: {exc}"
+                    )
+                    error.__cause__ = exc
+                    self._input_error = error
+
+    async def _work(
+        self,
+        jobs: MemoryObjectReceiveStream[tuple[int, MessagesInput]],
+        results: MemoryObjectSendStream[AskResult],
+    ) -> None:
+        async with jobs, results:
+            async for index, prompt in jobs:
+                try:
+                    result = AskResult(index, prompt, text=await self._ask(prompt, **self._params))
+                except AichatError as error:
+                    result = AskResult(index, prompt, error=error)
+                except Exception as error:  # any failure is this prompt's result
+                    result = AskResult(index, prompt, error=_unexpected(error))
+                await results.send(result)

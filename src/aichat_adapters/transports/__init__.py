@@ -1,0 +1,28 @@
+"""Transports: where requests become bytes on the wire, one module per HTTP library.
+
+- [`HttpxTransport`][aichat_adapters.HttpxTransport] /
+  [`AsyncHttpxTransport`][aichat_adapters.AsyncHttpxTransport]: the default,
+  sync and async (asyncio and trio).
+- [`CurlTransport`][aichat_adapters.CurlTransport] /
+  [`AsyncCurlTransport`][aichat_adapters.AsyncCurlTransport]: a browser's TLS
+  fingerprint (extra ``impersonate``); the async one on asyncio only.
+- [`AiohttpTransport`][aichat_adapters.AiohttpTransport]: throughput under
+  high concurrency (extra ``aiohttp``); asyncio only.
+
+Each optional library is imported when its transport is built, never before.
+"""
+
+from aichat_adapters.transports._aiohttp import AiohttpTransport
+from aichat_adapters.transports._body import DEFAULT_MAX_BODY_SIZE
+from aichat_adapters.transports._curl import DEFAULT_IMPERSONATE, AsyncCurlTransport, CurlTransport
+from aichat_adapters.transports._httpx import AsyncHttpxTransport, HttpxTransport
+
+__all__ = [
+    "DEFAULT_IMPERSONATE",
+    "DEFAULT_MAX_BODY_SIZE",
+    "AiohttpTransport",
+    "AsyncCurlTransport",
+    "AsyncHttpxTransport",
+    "CurlTransport",
+    "HttpxTransport",
+]

@@ -1,0 +1,144 @@
+"""The aiohttp transport: throughput under high concurrency (extra ``aiohttp``), asyncio only.
+
+httpx's async pool degrades as concurrency grows; aiohttp's does not. The body
+is read raw and decoded by [`BodyReader`][aichat_adapters.transports._body.BodyReader],
+so the size cap holds on decoded bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aichat_adapters.transports._body import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_BODY_SIZE,
+    BodyReader,
+    check_max_body_size,
+)
+from aichat_adapters.transports._shared import (
+    asyncio_only,
+    check_proxy,
+    import_extra,
+    loop_token,
+    ssl_context,
+)
+from aichat_core import (
+    AichatError,
+    CertificateError,
+    ConnectError,
+    HttpRequest,
+    HttpResponse,
+    InvalidRequestError,
+    RequestTimeoutError,
+    TransportError,
+)
+
+__all__ = ["AiohttpTransport"]
+
+_ENCODING = (("accept-encoding", ACCEPT_ENCODING),)
+
+
+class AiohttpTransport:
+    """Sends requests with one aiohttp ``ClientSession``; asyncio only.
+
+    Needs the ``aiohttp`` extra. The session is created inside the running
+    loop on first use (a new loop gets a new session), with at most ``limit``
+    connections. ``proxy`` is an ``http://`` proxy; ``verify`` is ``True``,
+    ``False`` or the path of a CA bundle. Under trio it raises
+    ``InvalidRequestError``. Redirects are never followed.
+    """
+
+    def __init__(
+        self,
+        *,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        limit: int = 100,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        self._aiohttp: Any = import_extra("aiohttp", "aiohttp", "AiohttpTransport")
+        self._proxy = check_proxy(proxy)
+        if self._proxy is not None and not self._proxy.lower().startswith("http://"):
+            raise InvalidRequestError(
+                "AiohttpTransport supports http:// proxies only; use HttpxTransport "
+                "for https:// and socks5:// proxies"
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidRequestError(f"limit must be a positive int, got {limit!r}")
+        self._limit = limit
+        self._ssl = ssl_context(verify)
+        self._max_body_size = check_max_body_size(max_body_size)
+        self._session: Any = None
+        self._loop: object = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"AiohttpTransport(limit={self._limit})"
+
+    def _session_here(self) -> Any:
+        loop = asyncio_only("AiohttpTransport")
+        if self._closed:
+            raise InvalidRequestError("this transport is closed")
+        if self._session is None or self._loop is not loop:
+            aiohttp = self._aiohttp
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
+                cookie_jar=aiohttp.DummyCookieJar(),  # the client keeps the cookies
+                auto_decompress=False,  # decoded by BodyReader, under the cap
+                trust_env=True,
+            )
+            self._loop = loop
+        return self._session
+
+    async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
+        """Send one request and read the whole answer, within ``timeout`` seconds in all."""
+        session = self._session_here()
+        aiohttp = self._aiohttp
+        url = request.url
+        try:
+            async with session.request(
+                request.method,
+                url,
+                data=request.body,
+                headers=_ENCODING + request.headers,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+                allow_redirects=False,
+                proxy=self._proxy,
+            ) as response:
+                headers = response.headers
+                body = BodyReader(headers, url, self._max_body_size)
+                async for chunk in response.content.iter_any():
+                    body.feed(chunk)
+                return HttpResponse(
+                    status_code=response.status,
+                    headers={name: headers[name] for name in headers},
+                    body=body.finish(),
+                    set_cookies=tuple(headers.getall("set-cookie", ())),
+                )
+        except (asyncio.TimeoutError, aiohttp.ClientError, ValueError) as exc:
+            raise _error(aiohttp, exc, url) from exc
+
+    async def aclose(self) -> None:
+        """Close the session of the running loop."""
+        session, self._session, self._closed = self._session, None, True
+        if session is not None and self._loop is loop_token():
+            await session.close()
+
+
+def _error(aiohttp: Any, exc: BaseException, url: str) -> AichatError:
+    """The core error for an aiohttp exception (the adapter edge)."""
+    if isinstance(exc, asyncio.TimeoutError):
+        return RequestTimeoutError(f"timed out talking to {url}")
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return CertificateError(
+            f"the TLS certificate of {url} was not accepted; check base_url, or give "
+            "verify='path/to/ca.pem' for a private CA"
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return InvalidRequestError(f"cannot send to {url}; check base_url")
+    if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
+        return ConnectError(f"connection to {url} failed: {type(exc).__name__}")
+    if isinstance(exc, ValueError):
+        return InvalidRequestError(f"cannot send to {url}: {exc}")
+    return TransportError(f"request to {url} failed: {type(exc).__name__}")

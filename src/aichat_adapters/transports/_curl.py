@@ -1,0 +1,268 @@
+"""The curl_cffi transports: a browser's TLS and HTTP/2 fingerprint (extra ``impersonate``).
+
+Cloudflare ties ``cf_clearance`` to the TLS fingerprint and User-Agent of the
+browser that earned it; curl_cffi shakes hands as that browser does. Sessions
+are never streamed (curl_cffi ignores ``timeout`` in stream mode): the body
+is capped in curl's write callback, which sees decoded bytes, a slice at a time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import queue
+from typing import Any
+
+from aichat_adapters.transports._body import DEFAULT_MAX_BODY_SIZE, check_max_body_size
+from aichat_adapters.transports._shared import (
+    asyncio_only,
+    check_proxy,
+    import_extra,
+    loop_token,
+)
+from aichat_core import (
+    AichatError,
+    CertificateError,
+    ConnectError,
+    HttpRequest,
+    HttpResponse,
+    InvalidRequestError,
+    RequestTimeoutError,
+    ResponseFormatError,
+)
+
+__all__ = ["DEFAULT_IMPERSONATE", "AsyncCurlTransport", "CurlTransport"]
+
+DEFAULT_IMPERSONATE = "chrome"
+"""curl_cffi's newest Chrome."""
+
+_ABORT = 0xFFFFFFFF  # CURL_WRITEFUNC_ERROR: stop the transfer
+_WHAT = "CurlTransport (browser impersonation)"
+
+
+class _Sink:
+    """curl's write callback: keeps the body, stops the transfer past ``limit`` bytes."""
+
+    __slots__ = ("body", "limit", "too_large")
+
+    def __init__(self, limit: int) -> None:
+        self.body = bytearray()
+        self.limit = limit
+        self.too_large = False
+
+    def __call__(self, chunk: bytes) -> int:
+        if len(self.body) + len(chunk) > self.limit:
+            self.too_large = True
+            return _ABORT
+        self.body += chunk
+        return len(chunk)
+
+
+def _check_target(curl_cffi: Any, impersonate: object) -> str:
+    if not isinstance(impersonate, str) or not impersonate:
+        raise InvalidRequestError(
+            f"impersonate must be a browser target name such as 'chrome', not {impersonate!r}"
+        )
+    impersonation: Any = importlib.import_module("curl_cffi.requests.impersonate")
+    target: str = impersonation.resolve_latest_browser_type(impersonate)
+    curl = curl_cffi.Curl()
+    try:
+        known = curl.impersonate(target, default_headers=True) == 0
+    except Exception:  # curl_cffi raises its own errors for unknown names
+        known = False
+    finally:
+        curl.close()
+    if not known:
+        raise InvalidRequestError(
+            f"curl_cffi cannot impersonate {impersonate!r}; use e.g. 'chrome', 'edge', "
+            "'safari', 'firefox', or a versioned target such as 'chrome131'"
+        )
+    return impersonate
+
+
+def _session_options(
+    impersonate: str, proxy: str | None, verify: bool | str | os.PathLike[str]
+) -> dict[str, Any]:
+    if not isinstance(verify, (bool, str, os.PathLike)):
+        raise InvalidRequestError(
+            f"verify must be True, False or the path of a CA bundle, not {type(verify).__name__}"
+        )
+    if not isinstance(verify, bool):
+        path = os.fspath(verify)
+        if not os.path.isfile(path):
+            raise InvalidRequestError(f"verify={path!r} is not a file of CA certificates")
+        verify = path
+    return {
+        "impersonate": impersonate,
+        "proxy": check_proxy(proxy),
+        "verify": verify,
+        "allow_redirects": False,
+        "discard_cookies": True,  # the client keeps the cookies, not curl
+        "default_headers": True,  # the browser's own header set, agreeing with its TLS
+    }
+
+
+def _error(exc: Any, url: str, sink: _Sink) -> AichatError:
+    """The core error for a curl_cffi error (the adapter edge)."""
+    code = int(getattr(exc, "code", 0) or 0)
+    if sink.too_large:
+        return ResponseFormatError(f"the answer from {url} is larger than {sink.limit} bytes")
+    if code == 28:  # OPERATION_TIMEDOUT
+        return RequestTimeoutError(f"timed out talking to {url}")
+    if code == 60:  # PEER_FAILED_VERIFICATION
+        return CertificateError(
+            f"the TLS certificate of {url} was not accepted; check base_url, or give "
+            "verify='path/to/ca.pem' for a private CA"
+        )
+    if code in (1, 3):  # UNSUPPORTED_PROTOCOL, URL_MALFORMAT
+        return InvalidRequestError(f"cannot send to {url}; check base_url and proxy")
+    if code == 61:  # BAD_CONTENT_ENCODING
+        return ResponseFormatError(f"the answer from {url} could not be decoded")
+    return ConnectError(f"connection to {url} failed: curl error {code}")
+
+
+def _response(response: Any, sink: _Sink) -> HttpResponse:
+    headers = response.headers
+    return HttpResponse(
+        status_code=response.status_code,
+        headers={name: value or "" for name, value in headers.multi_items()},
+        body=bytes(sink.body),
+        set_cookies=tuple(value or "" for value in headers.get_list("set-cookie")),
+    )
+
+
+def _request_options(request: HttpRequest, timeout: float, sink: _Sink) -> dict[str, Any]:
+    return {
+        "data": request.body,
+        "headers": dict(request.headers),
+        "timeout": timeout,
+        "content_callback": sink,
+    }
+
+
+class CurlTransport:
+    """Sends requests through curl_cffi, shaking hands as a browser (``impersonate``).
+
+    Needs the ``impersonate`` extra. ``impersonate`` is any target curl_cffi
+    knows (``"chrome"``, ``"safari"``, ``"chrome131"``...). The browser's own
+    headers (User-Agent, sec-ch-ua...) go with its fingerprint, so the client
+    sends no User-Agent of its own; headers you give explicitly still win.
+    ``timeout`` bounds each attempt as a whole. Safe to share between threads
+    (one curl session per concurrent caller).
+    """
+
+    impersonates = True
+
+    def __init__(
+        self,
+        *,
+        impersonate: str = DEFAULT_IMPERSONATE,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        curl_cffi = import_extra("curl_cffi", "impersonate", _WHAT)
+        self.impersonate = _check_target(curl_cffi, impersonate)
+        self._max_body_size = check_max_body_size(max_body_size)
+        self._options = _session_options(self.impersonate, proxy, verify)
+        self._session_class: Any = curl_cffi.requests.Session
+        self._errors: Any = curl_cffi.CurlError
+        self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._sessions: list[Any] = []
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"CurlTransport(impersonate={self.impersonate!r})"
+
+    def _session(self) -> Any:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            session = self._session_class(**self._options)
+            self._sessions.append(session)
+            return session
+
+    def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
+        """Send one request and read the whole answer, within ``timeout`` seconds in all."""
+        if self._closed:
+            raise InvalidRequestError("this transport is closed")
+        sink = _Sink(self._max_body_size)
+        session = self._session()
+        try:
+            response = session.request(
+                request.method, request.url, **_request_options(request, timeout, sink)
+            )
+        except self._errors as exc:
+            raise _error(exc, request.url, sink) from exc
+        finally:
+            self._idle.put(session)
+        return _response(response, sink)
+
+    def close(self) -> None:
+        """Close every curl session."""
+        self._closed = True
+        for session in self._sessions:
+            session.close()
+        self._sessions.clear()
+
+
+class AsyncCurlTransport:
+    """The async twin of [`CurlTransport`][aichat_adapters.CurlTransport]; asyncio only.
+
+    One curl_cffi ``AsyncSession`` per event loop, created inside it on first
+    use, with up to ``limit`` transfers at once. Under trio it raises
+    ``InvalidRequestError`` (curl_cffi has no trio support).
+    """
+
+    impersonates = True
+
+    def __init__(
+        self,
+        *,
+        impersonate: str = DEFAULT_IMPERSONATE,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        limit: int = 100,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        curl_cffi = import_extra("curl_cffi", "impersonate", _WHAT)
+        self.impersonate = _check_target(curl_cffi, impersonate)
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidRequestError(f"limit must be a positive int, got {limit!r}")
+        self._max_body_size = check_max_body_size(max_body_size)
+        self._options = {**_session_options(self.impersonate, proxy, verify), "max_clients": limit}
+        self._session_class: Any = curl_cffi.requests.AsyncSession
+        self._errors: Any = curl_cffi.CurlError
+        self._session: Any = None
+        self._loop: object = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"AsyncCurlTransport(impersonate={self.impersonate!r})"
+
+    def _session_here(self) -> Any:
+        loop = asyncio_only("AsyncCurlTransport")
+        if self._closed:
+            raise InvalidRequestError("this transport is closed")
+        if self._session is None or self._loop is not loop:
+            self._session = self._session_class(**self._options)
+            self._loop = loop
+        return self._session
+
+    async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
+        """Send one request and read the whole answer, within ``timeout`` seconds in all."""
+        session = self._session_here()
+        sink = _Sink(self._max_body_size)
+        try:
+            response = await session.request(
+                request.method, request.url, **_request_options(request, timeout, sink)
+            )
+        except self._errors as exc:
+            raise _error(exc, request.url, sink) from exc
+        return _response(response, sink)
+
+    async def aclose(self) -> None:
+        """Close the session of the running loop."""
+        session, self._session, self._closed = self._session, None, True
+        if session is not None and self._loop is loop_token():
+            await session.close()

@@ -1,0 +1,452 @@
+"""The httpx transports (the default): bytes sent, httpx errors mapped to core errors.
+
+``timeout`` bounds a whole attempt, not each read: every socket operation of
+a transport built here gets only the time the attempt has left (a network
+backend wrapped around httpcore's), so a server that trickles its answer one
+byte at a time is cut off when the attempt's time is up.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import ssl
+import time
+import typing
+from collections.abc import Iterable
+from contextlib import aclosing
+from typing import Any
+
+import httpcore
+import httpx
+
+from aichat_adapters.transports._body import (
+    ACCEPT_ENCODING,
+    DEFAULT_MAX_BODY_SIZE,
+    BodyReader,
+    check_max_body_size,
+)
+from aichat_adapters.transports._shared import check_proxy, loop_token, ssl_context
+from aichat_core import (
+    AichatError,
+    CertificateError,
+    ConnectError,
+    HttpRequest,
+    HttpResponse,
+    InvalidRequestError,
+    RequestTimeoutError,
+    ResponseFormatError,
+    TransportError,
+)
+
+__all__ = ["AsyncHttpxTransport", "HttpxTransport", "map_httpx_error"]
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "aichat_attempt_deadline", default=None
+)
+_ENCODING = (("accept-encoding", ACCEPT_ENCODING),)
+
+
+def map_httpx_error(exc: Exception, url: str) -> AichatError:
+    """The core error for an httpx exception (the adapter edge)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeoutError(f"timed out talking to {url}: {type(exc).__name__}")
+    if isinstance(exc, httpx.ConnectError) and _caused_by(exc, ssl.SSLCertVerificationError):
+        return CertificateError(
+            f"the TLS certificate of {url} was not accepted; check base_url, or give "
+            "verify='path/to/ca.pem' for a private CA"
+        )
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
+        return ConnectError(f"connection to {url} failed: {exc or type(exc).__name__}")
+    if isinstance(exc, httpx.DecodingError):
+        return ResponseFormatError(f"the answer from {url} could not be decoded: {exc}")
+    if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+        return InvalidRequestError(f"cannot send to {url}: {exc}; check base_url and proxy")
+    return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _time_left(timeout: float | None) -> float | None:
+    """``timeout`` cut to what the current attempt has left; raises once nothing is left."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the attempt's time ran out")
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _Stream(self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _Backend(httpcore.NetworkBackend):
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host, port, _time_left(timeout), local_address, socket_options
+        )
+        return _Stream(stream)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        return _Stream(self._backend.connect_unix_socket(path, _time_left(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _AsyncStream(httpcore.AsyncNetworkStream):
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, _time_left(timeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, _time_left(timeout))
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout))
+        return _AsyncStream(stream)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _AsyncBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
+        self._backend = backend
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._backend.connect_tcp(
+            host, port, _time_left(timeout), local_address, socket_options
+        )
+        return _AsyncStream(stream)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._backend.connect_unix_socket(path, _time_left(timeout), socket_options)
+        return _AsyncStream(stream)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def _bound_every_socket(client: httpx.Client | httpx.AsyncClient) -> None:
+    """Wrap the network backend of each of ``client``'s connection pools (see the module doc).
+
+    httpx gives no public hook for a network backend; the pools are reached
+    through private attributes of httpx 0.28 and httpcore 1.x, which
+    ``pyproject.toml`` pins. The end-to-end trickle tests fail if this stops working.
+    """
+    transports = [client._transport, *client._mounts.values()]  # values may be None
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend):
+            pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
+        elif isinstance(backend, httpcore.AsyncNetworkBackend):
+            pool._network_backend = _AsyncBackend(backend)  # type: ignore[union-attr]
+
+
+def _client_options(proxy: str | None, verify: object) -> dict[str, Any]:
+    return {"proxy": check_proxy(proxy), "verify": ssl_context(verify)}  # type: ignore[arg-type]
+
+
+def _build(kind: type[typing.Any], options: dict[str, Any]) -> Any:
+    try:
+        client = kind(**options)
+    except ImportError:  # a socks5:// proxy without socksio
+        raise InvalidRequestError(
+            'a SOCKS proxy needs the socks extra: pip install -e ".[socks]" '
+            "(from a checkout of aichat-client)"
+        ) from None
+    _bound_every_socket(client)
+    return client
+
+
+def _check_http_client(http_client: object, kind: type[Any], proxy: object, verify: object) -> None:
+    if http_client is None:
+        return
+    if not isinstance(http_client, kind):
+        raise InvalidRequestError(
+            f"http_client must be an {kind.__module__}.{kind.__qualname__}, "
+            f"not {type(http_client).__name__}"
+        )
+    if proxy is not None or verify is not True:
+        raise InvalidRequestError(
+            "proxy and verify configure the client aichat builds; with http_client=..., "
+            "set them on your own httpx client instead"
+        )
+
+
+class _Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A request body in one piece, iterated without a generator.
+
+    httpx's own byte stream is an async generator; a transfer cancelled on
+    trio would leave it unfinalized (a ResourceWarning). This one has nothing
+    to finalize.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self._chunks = (data,)
+
+    def __iter__(self) -> typing.Iterator[bytes]:
+        return iter(self._chunks)
+
+    def __aiter__(self) -> typing.AsyncIterator[bytes]:
+        return _Chunks(self._chunks)
+
+
+class _Chunks:
+    def __init__(self, chunks: tuple[bytes, ...]) -> None:
+        self._chunks = iter(chunks)
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+
+def _request(
+    client: httpx.Client | httpx.AsyncClient, request: HttpRequest, timeout: float
+) -> httpx.Request:
+    built = client.build_request(
+        request.method,
+        request.url,
+        content=request.body,  # sets Content-Length; the stream is replaced below
+        headers=_ENCODING + request.headers,
+        timeout=timeout,
+    )
+    built.stream = _Body(request.body)
+    return built
+
+
+def _response(response: httpx.Response, body: bytes) -> HttpResponse:
+    headers = response.headers
+    return HttpResponse(
+        status_code=response.status_code,
+        headers=dict(headers.items()),
+        body=body,
+        set_cookies=tuple(headers.get_list("set-cookie")) if "set-cookie" in headers else (),
+    )
+
+
+class HttpxTransport:
+    """Sends requests with one pooled ``httpx.Client`` (the default transport).
+
+    Give ``http_client`` to use your own client (it is not closed by
+    [`close`][aichat_adapters.HttpxTransport.close], and its reads are bounded
+    per read, as httpx does); otherwise one is built with ``proxy`` and
+    ``verify`` (``True``, ``False``, or the path of a CA bundle). Redirects
+    are never followed; answers larger than ``max_body_size`` after decoding
+    are refused.
+    """
+
+    def __init__(
+        self,
+        http_client: httpx.Client | None = None,
+        *,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        _check_http_client(http_client, httpx.Client, proxy, verify)
+        self._max_body_size = check_max_body_size(max_body_size)
+        self._owns_client = http_client is None
+        self._client: httpx.Client = http_client or _build(
+            httpx.Client, _client_options(proxy, verify)
+        )
+
+    @classmethod
+    def from_httpx(cls, transport: httpx.BaseTransport) -> HttpxTransport:
+        """Wrap an httpx transport (``httpx.MockTransport(handler)``, a mounted one...)."""
+        wrapped = cls(httpx.Client(transport=transport))
+        wrapped._owns_client = True
+        return wrapped
+
+    def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
+        """Send one request and read the whole answer, within ``timeout`` seconds in all."""
+        url = request.url
+        if self._client.is_closed:
+            raise InvalidRequestError("this transport is closed")
+        deadline = time.monotonic() + timeout
+        token = _DEADLINE.set(deadline)
+        try:
+            response = self._client.send(
+                _request(self._client, request, timeout), stream=True, follow_redirects=False
+            )
+            try:
+                body = BodyReader(response.headers, url, self._max_body_size)
+                # An answer built in memory (httpx.MockTransport) was read already: its
+                # stream still gives the raw bytes, which iter_raw() would refuse.
+                chunks = response.stream if response.is_stream_consumed else response.iter_raw()
+                for chunk in chunks:  # type: ignore[union-attr]
+                    body.feed(chunk)
+                    if time.monotonic() > deadline:
+                        raise _timed_out(url, timeout)
+                return _response(response, body.finish())
+            finally:
+                response.close()
+        except httpx.HTTPError as exc:
+            raise map_httpx_error(exc, url) from exc
+        finally:
+            _DEADLINE.reset(token)
+
+    def close(self) -> None:
+        """Release the connection pool (only if this transport built the client)."""
+        if self._owns_client:
+            self._client.close()
+
+
+class AsyncHttpxTransport:
+    """The async twin of [`HttpxTransport`][aichat_adapters.HttpxTransport], on asyncio or trio.
+
+    A client this transport builds belongs to one event loop; used under a
+    new loop (a second ``asyncio.run``), it builds a fresh pool there and lets
+    the old one go.
+    """
+
+    def __init__(
+        self,
+        http_client: httpx.AsyncClient | None = None,
+        *,
+        proxy: str | None = None,
+        verify: bool | str = True,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+    ) -> None:
+        _check_http_client(http_client, httpx.AsyncClient, proxy, verify)
+        self._max_body_size = check_max_body_size(max_body_size)
+        self._owns_client = http_client is None
+        self._options = _client_options(proxy, verify) if http_client is None else {}
+        self._client: httpx.AsyncClient | None = http_client
+        self._loop: object = None
+        self._closed = False
+
+    @classmethod
+    def from_httpx(cls, transport: httpx.AsyncBaseTransport) -> AsyncHttpxTransport:
+        """Wrap an httpx async transport (``httpx.MockTransport(handler)``, ...)."""
+        wrapped = cls(httpx.AsyncClient(transport=transport))
+        wrapped._owns_client = True
+        return wrapped
+
+    def _client_here(self) -> httpx.AsyncClient:
+        if self._closed:
+            raise InvalidRequestError("this transport is closed")
+        client = self._client
+        if not self._owns_client:
+            assert client is not None
+            return client
+        loop = loop_token()
+        if client is None or loop is not self._loop:
+            client = self._client = _build(httpx.AsyncClient, self._options)
+            self._loop = loop
+        return client
+
+    async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
+        """Send one request and read the whole answer, within ``timeout`` seconds in all."""
+        url = request.url
+        client = self._client_here()
+        deadline = time.monotonic() + timeout
+        token = _DEADLINE.set(deadline)
+        try:
+            response = await client.send(
+                _request(client, request, timeout), stream=True, follow_redirects=False
+            )
+            try:
+                body = BodyReader(response.headers, url, self._max_body_size)
+                if response.is_stream_consumed:  # built in memory: see HttpxTransport.send
+                    async for chunk in response.stream:  # type: ignore[union-attr]
+                        body.feed(chunk)
+                else:
+                    raw = typing.cast("typing.AsyncGenerator[bytes, None]", response.aiter_raw())
+                    async with aclosing(raw) as chunks:
+                        async for chunk in chunks:
+                            body.feed(chunk)
+                            if time.monotonic() > deadline:
+                                raise _timed_out(url, timeout)
+                return _response(response, body.finish())
+            finally:
+                await response.aclose()
+        except httpx.HTTPError as exc:
+            raise map_httpx_error(exc, url) from exc
+        finally:
+            _DEADLINE.reset(token)
+
+    async def aclose(self) -> None:
+        """Release the connection pool (only if this transport built the client)."""
+        client, self._client, self._closed = self._client, None, True
+        if self._owns_client and client is not None and self._loop is loop_token():
+            await client.aclose()
+
+
+def _timed_out(url: str, timeout: float) -> RequestTimeoutError:
+    return RequestTimeoutError(f"timed out talking to {url}: no complete answer in {timeout:g} s")

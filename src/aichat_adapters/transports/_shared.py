@@ -1,0 +1,86 @@
+"""What every transport shares: option checks, optional imports, the event loop in use."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import ssl
+import sys
+from types import ModuleType
+
+from aichat_core import InvalidRequestError
+
+__all__ = ["asyncio_only", "check_proxy", "import_extra", "ssl_context", "loop_token"]
+
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def import_extra(module: str, extra: str, what: str) -> ModuleType:
+    """Import an optional library, or say which extra installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InvalidRequestError(
+            f'{what} needs the {module} package: pip install -e ".[{extra}]" '
+            "(from a checkout of aichat-client)"
+        ) from None
+
+
+def ssl_context(verify: bool | str | os.PathLike[str]) -> ssl.SSLContext | bool:
+    """``verify`` as given (a bool), or a CA file or folder turned into one context."""
+    if isinstance(verify, bool):
+        return verify
+    if not isinstance(verify, (str, os.PathLike)):
+        raise InvalidRequestError(
+            f"verify must be True, False or the path of a CA bundle, not {type(verify).__name__}"
+        )
+    path = os.fspath(verify)
+    try:
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise InvalidRequestError(
+            f"verify={path!r} is not a readable CA bundle ({type(exc).__name__}); "
+            "give the path of a PEM file of CA certificates"
+        ) from None
+
+
+def check_proxy(proxy: object) -> str | None:
+    """A proxy URL with a scheme the transports know, or ``None``."""
+    if proxy is None:
+        return None
+    if not isinstance(proxy, str) or "://" not in proxy:
+        raise InvalidRequestError(
+            f"proxy must be a URL such as 'http://127.0.0.1:8080', not {proxy!r}"
+        )
+    scheme = proxy.split("://", 1)[0].lower()
+    if scheme not in _PROXY_SCHEMES:
+        raise InvalidRequestError(
+            f"proxy scheme {scheme!r} is not supported; use one of {', '.join(_PROXY_SCHEMES)}"
+        )
+    if any(ch in proxy for ch in "\r\n\t ") or not proxy.isprintable():
+        raise InvalidRequestError("proxy must not contain spaces or control characters")
+    return proxy
+
+
+def loop_token() -> object:
+    """An object that identifies the running event loop: asyncio's loop, or trio's run."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio: trio (anyio's other backend)
+        trio = sys.modules.get("trio")
+        if trio is None:
+            raise InvalidRequestError("the async client must run inside an event loop") from None
+        return trio.lowlevel.current_trio_token()
+
+
+def asyncio_only(name: str) -> asyncio.AbstractEventLoop:
+    """The running asyncio loop; ``InvalidRequestError`` on trio or anything else."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise InvalidRequestError(
+            f"{name} works on asyncio only; under trio use AsyncHttpxTransport (the default)"
+        ) from None

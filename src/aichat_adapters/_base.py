@@ -47,34 +47,13 @@ class Shared:
     """The state a client shares with its [`with_options`][] copies: pool, cookies, budget."""
 
     def __init__(self, source: Any, host: str, budget: RetryBudget | None) -> None:
-        try:
-            from aichat_adapters.cookies import SessionJar
-        except ImportError:  # INTERIM: until the cookies package lands
-            SessionJar = _InterimJar  # type: ignore[assignment,misc]
+        from aichat_adapters.cookies import SessionJar
 
         self.source = source
         self.jar: SessionJar = SessionJar(host)
         self.budget = budget
         self.transport: Any = None
         self.closed = False
-
-
-class _InterimJar:  # INTERIM: until the cookies package lands
-    def __init__(self, host: str) -> None:
-        self._cookies: dict[str, str] = {}
-        self.version = 0
-
-    def seed(self, cookies: Mapping[str, str]) -> bool:
-        if dict(cookies) == self._cookies:
-            return False
-        self._cookies, self.version = dict(cookies), self.version + 1
-        return True
-
-    def update(self, set_cookies: Any) -> bool:
-        return False
-
-    def cookies(self) -> dict[str, str]:
-        return dict(self._cookies)
 
 
 @attrs.define

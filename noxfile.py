@@ -9,7 +9,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck", "docs", "g4f"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-EXTRAS = ".[cli,stub,browser]"
+EXTRAS = ".[cli,stub,browser,impersonate,aiohttp,socks]"
 PYTHON_PATHS = ("src", "tests", "benchmarks", "noxfile.py")
 
 

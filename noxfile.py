@@ -10,7 +10,7 @@ nox.options.sessions = ["tests", "lint", "typecheck", "docs", "g4f"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 EXTRAS = ".[cli,stub,browser,impersonate,aiohttp,socks]"
-PYTHON_PATHS = ("src", "tests", "benchmarks", "noxfile.py")
+PYTHON_PATHS = ("src", "tests", "tests_g4f", "benchmarks", "noxfile.py")
 
 
 def install(session: nox.Session, *groups: str) -> None:

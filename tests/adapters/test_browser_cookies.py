@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
@@ -13,6 +14,7 @@ from pathlib import Path
 import attrs
 import pytest
 
+import aichat_adapters.cookies._browser as browser_module
 from aichat_adapters.cookies import BROWSERS, BrowserCookieSource
 from aichat_adapters.cookies._browser import _describe
 from aichat_core import CookiesNotFoundError, InvalidRequestError, RefreshableCookieSource
@@ -404,3 +406,121 @@ def test_shape_of_the_source(tmp_path: Path) -> None:
 )
 def test_failure_reasons(error: Exception, reason: str) -> None:
     assert _describe(error) == reason
+
+
+# --- the read cache ----------------------------------------------------------
+
+
+class CountingRookie:
+    """A stand-in for the rookiepy module: counts reads, gives a changing value."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def firefox(self, domains: list[str]) -> list[dict[str, object]]:
+        assert domains == ["chat-gpt.org"]
+        self.reads += 1
+        return [
+            {
+                "domain": ".chat-gpt.org",
+                "name": "sid",
+                "value": f"SECRET-read-{self.reads}",
+                "path": "/",
+                "expires": LATER,
+            },
+            {"domain": "evil.com", "name": "x", "value": "SECRET-evil", "expires": None},
+        ]
+
+
+@pytest.fixture
+def rookie(monkeypatch: pytest.MonkeyPatch) -> CountingRookie:
+    fake = CountingRookie()
+    monkeypatch.setitem(sys.modules, "rookiepy", fake)
+    return fake
+
+
+def test_reads_within_the_ttl_share_one_read_and_a_refresh_reads_again(
+    rookie: CountingRookie,
+) -> None:
+    source = BrowserCookieSource(browser="firefox")
+    for _ in range(100):
+        assert source.get_cookies() == {"sid": "SECRET-read-1"}
+    assert rookie.reads == 1
+    assert source.refresh_cookies() == {"sid": "SECRET-read-2"}
+    assert rookie.reads == 2
+    assert source.get_cookies() == {"sid": "SECRET-read-2"}  # the refresh filled the cache
+    assert rookie.reads == 2
+
+
+def test_the_cache_goes_stale_after_its_ttl(
+    rookie: CountingRookie, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(browser_module, "_clock", lambda: clock[0])
+    source = BrowserCookieSource(browser="firefox", cache_ttl=60)
+    source.get_cookies()
+    clock[0] += 59.9
+    source.get_cookies()
+    assert rookie.reads == 1
+    clock[0] += 0.2
+    assert source.get_cookies() == {"sid": "SECRET-read-2"}
+    assert rookie.reads == 2
+    assert BrowserCookieSource(browser="firefox").cache_ttl == 300.0
+
+
+def test_no_cache_with_a_ttl_of_zero(rookie: CountingRookie) -> None:
+    source = BrowserCookieSource(browser="firefox", cache_ttl=0)
+    source.get_cookies()
+    source.get_cookies()
+    assert rookie.reads == 2
+
+
+def test_a_failure_is_not_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = CountingRookie()
+    empty = {"calls": 0}
+
+    def firefox(domains: list[str]) -> list[dict[str, object]]:
+        empty["calls"] += 1
+        return [] if empty["calls"] == 1 else fake.firefox(domains)
+
+    rookiepy = type("Rookie", (), {"firefox": staticmethod(firefox)})
+    monkeypatch.setitem(sys.modules, "rookiepy", rookiepy)
+    source = BrowserCookieSource(browser="firefox")
+    with pytest.raises(CookiesNotFoundError, match=r"no cookies for chat-gpt\.org"):
+        source.get_cookies()
+    assert source.get_cookies() == {"sid": "SECRET-read-1"}  # read again: the user logged in
+
+
+def test_threads_arriving_together_share_one_read(rookie: CountingRookie) -> None:
+    source = BrowserCookieSource(browser="firefox")
+    barrier = threading.Barrier(20)
+    results: list[dict[str, str]] = []
+
+    def read() -> None:
+        barrier.wait()
+        results.append(source.get_cookies())
+
+    threads = [threading.Thread(target=read) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert rookie.reads == 1
+    assert results == [{"sid": "SECRET-read-1"}] * 20
+
+
+@pytest.mark.parametrize("ttl", [-1, float("nan"), float("inf"), "5", True])
+def test_a_bad_ttl_is_refused(ttl: object) -> None:
+    with pytest.raises(InvalidRequestError, match="cache_ttl must be a number of seconds >= 0"):
+        BrowserCookieSource(cache_ttl=ttl)
+
+
+def test_the_cache_is_not_part_of_the_value(rookie: CountingRookie) -> None:
+    source = BrowserCookieSource(browser="firefox")
+    source.get_cookies()
+    assert source == BrowserCookieSource(browser="firefox")
+    assert "SECRET" not in repr(source)
+    assert repr(source) == (
+        "BrowserCookieSource(browser='firefox', cookie_file=None, domain='chat-gpt.org', "
+        "cache_ttl=300.0)"
+    )

@@ -908,6 +908,91 @@ def test_chain_tried_names_every_source(clean_env: Path) -> None:
     assert str(path) in str(caught.value)
 
 
+def test_resolve_says_who_answered_and_who_did_not() -> None:
+    answering = DescribedSource({"sid": SECRET})
+    chain = ChainCookieSource(EnvCookieSource(environ={}), answering, UserSource({"x": "y"}))
+    found = chain.resolve()
+    assert found.source is answering
+    assert found.cookies == {"sid": SECRET}
+    assert found.tried == (("env AICHAT_COOKIES", "AICHAT_COOKIES is not set"),)
+    assert repr(found) == (
+        "ResolvedCookies(source=vault, tried=(('env AICHAT_COOKIES', "
+        "'AICHAT_COOKIES is not set'),))"
+    )
+
+
+class RefreshingSource(UserSource):
+    """A source with a cache that only refresh_cookies() bypasses."""
+
+    def refresh_cookies(self) -> Mapping[str, str]:
+        self.calls += 100
+        return {"sid": "fresh"}
+
+
+def test_a_chain_refresh_asks_each_source_past_its_cache() -> None:
+    refreshing = RefreshingSource({"sid": "cached"})
+    plain = UserSource({"other": "x"})
+    chain = ChainCookieSource(EnvCookieSource(environ={}), refreshing, plain)
+    assert chain.get_cookies() == {"sid": "cached"}
+    assert chain.refresh_cookies() == {"sid": "fresh"}
+    assert refreshing.calls == 101
+    empty = RefreshingSource({})
+    fallback = ChainCookieSource(UserSource({}), plain)
+    assert fallback.refresh_cookies() == {"other": "x"}  # no refresh_cookies(): get_cookies()
+    assert plain.calls == 1
+    assert empty.calls == 0
+
+
+def test_a_chain_of_sources_for_one_site_has_that_domain() -> None:
+    assert default_cookie_source().domain == "chat-gpt.org"
+    assert default_cookie_source("127.0.0.1").domain == "127.0.0.1"
+    assert ChainCookieSource(EnvCookieSource(), StaticCookieSource("a=b")).domain is None
+    chain = ChainCookieSource(
+        EnvCookieSource(),
+        FileCookieSource(domain="Example.com"),
+        default_cookie_source("example.com"),
+    )
+    assert chain.domain == "example.com"
+
+
+def test_a_chain_of_sources_for_different_sites_is_refused() -> None:
+    with pytest.raises(InvalidRequestError, match=r"different sites \(chat-gpt.org, example.com\)"):
+        ChainCookieSource(FileCookieSource(), BrowserCookieSource(domain="example.com"))
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["127.0.0.1", "::1", "[::1]", "localhost", "staging.example.com", "bücher.example"],
+)
+def test_sources_select_any_host_a_base_url_can_name(domain: str) -> None:
+    expected = {"[::1]": "::1", "bücher.example": "xn--bcher-kva.example"}.get(domain, domain)
+    assert default_cookie_source(domain).domain == expected
+    assert FileCookieSource(domain=domain).domain == expected
+
+
+class AsyncRefresh(UserSource):
+    async def refresh_cookies(self) -> Mapping[str, str]:
+        return {}
+
+
+def test_a_chain_refuses_an_async_refresh() -> None:
+    with pytest.raises(InvalidRequestError, match=r"async refresh_cookies\(\)"):
+        ChainCookieSource(AsyncRefresh({"a": "b"}))
+
+
+class FailingSave(UserSource):
+    def save_cookies(self, cookies: Mapping[str, str]) -> None:
+        raise RuntimeError(f"cannot store {dict(cookies)}")
+
+
+def test_a_chain_never_raises_from_a_save(caplog: pytest.LogCaptureFixture) -> None:
+    chain = ChainCookieSource(FailingSave({"sid": "s"}))
+    chain.get_cookies()
+    chain.save_cookies({"sid": SECRET})
+    assert "rotated cookies not saved by FailingSave: RuntimeError" in caplog.text
+    assert SECRET not in caplog.text
+
+
 def test_nested_chains_concatenate_their_tried() -> None:
     inner = ChainCookieSource(EnvCookieSource("A", environ={}), EnvCookieSource("B", environ={}))
     outer = ChainCookieSource(inner, DescribedSource({}))

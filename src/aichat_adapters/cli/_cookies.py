@@ -103,7 +103,7 @@ def cookies(cookie_choice: CookieChoice, base_url: str) -> None:
     Examples:
       aichat cookies
       aichat cookies --cookies-file ~/Downloads/chat-gpt.org.har
-      aichat cookies --browser firefox
+      aichat cookies --base-url http://127.0.0.1:8000
     """
     domain = cookie_domain(base_url)
     source: _CookieSource = cookie_choice.source(domain=domain)

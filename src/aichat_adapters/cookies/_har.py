@@ -190,7 +190,8 @@ def _expiry(expires: object) -> float | None:
             return None
         return seconds if math.isfinite(seconds) and seconds > 0 else None
     if isinstance(expires, str) and expires.strip():
-        return _iso_time(expires) or parse_cookie_date(expires)
+        iso = _iso_time(expires)
+        return parse_cookie_date(expires) if iso is None else iso
     return None
 
 

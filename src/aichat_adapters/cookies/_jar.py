@@ -49,9 +49,13 @@ class SessionJar:
         """A number that grows with every change, so a caller can tell the cookies changed."""
         return self._version
 
-    def cookies(self) -> dict[str, str]:
-        """A snapshot of the cookies to send now (those past their ``Max-Age`` left out)."""
-        now = time.time()
+    def cookies(self, *, now: float | None = None) -> dict[str, str]:
+        """A snapshot of the cookies to send (those past their expiry left out).
+
+        Args:
+            now: The time, in seconds since 1970 (default: now).
+        """
+        now = time.time() if now is None else now
         with self._lock:
             return {
                 name: value

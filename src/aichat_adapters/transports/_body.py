@@ -20,6 +20,7 @@ ACCEPT_ENCODING = "gzip, deflate"
 """The encodings a transport that decodes with [`BodyReader`][] asks for."""
 
 _GZIP = zlib.MAX_WBITS | 16
+_SLICE = 64 * 1024  # decoded bytes per step: no large buffer, whatever the ratio
 _IDENTITY = frozenset({"", "identity"})
 
 
@@ -61,6 +62,9 @@ class BodyReader:
             raise self._too_large()
 
     def _too_large(self) -> ResponseFormatError:
+        # Let the bytes go now: the error's traceback keeps this reader alive,
+        # maybe in a reference cycle that only the garbage collector breaks.
+        self._body = bytearray()
         return ResponseFormatError(
             f"the answer from {self._url} is larger than {self._limit} bytes"
         )
@@ -80,7 +84,7 @@ class BodyReader:
         try:
             while chunk:
                 room = self._limit - len(self._body) + 1
-                self._add(self._decoder.decompress(chunk, room))
+                self._add(self._decoder.decompress(chunk, min(room, _SLICE)))
                 chunk = self._decoder.unconsumed_tail
         except zlib.error as exc:
             raise ResponseFormatError(

@@ -53,6 +53,7 @@ class _Sink:
     def __call__(self, chunk: bytes) -> int:
         if len(self.body) + len(chunk) > self.limit:
             self.too_large = True
+            self.body = bytearray()  # freed now, not when the error's traceback goes
             return _ABORT
         self.body += chunk
         return len(chunk)

@@ -7,7 +7,6 @@ so the size cap holds on decoded bytes.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aichat_adapters.transports._body import (
@@ -93,6 +92,8 @@ class AiohttpTransport:
 
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
         """Send one request and read the whole answer, within ``timeout`` seconds in all."""
+        import asyncio  # running already: this transport is asyncio only
+
         session = self._session_here()
         aiohttp = self._aiohttp
         url = request.url
@@ -128,7 +129,7 @@ class AiohttpTransport:
 
 def _error(aiohttp: Any, exc: BaseException, url: str) -> AichatError:
     """The core error for an aiohttp exception (the adapter edge)."""
-    if isinstance(exc, asyncio.TimeoutError):
+    if isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError":  # asyncio's, 3.10
         return RequestTimeoutError(f"timed out talking to {url}")
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
         return CertificateError(

@@ -1,22 +1,19 @@
 """The httpx transports (the default): bytes sent, httpx errors mapped to core errors.
 
 ``timeout`` bounds a whole attempt, not each read: every socket operation of
-a transport built here gets only the time the attempt has left (a network
-backend wrapped around httpcore's), so a server that trickles its answer one
-byte at a time is cut off when the attempt's time is up.
+a transport built here gets only the time the attempt has left (see
+``_deadline``), so a server that trickles its answer one byte at a time is
+cut off when the attempt's time is up.
 """
 
 from __future__ import annotations
 
-import contextvars
 import ssl
 import time
 import typing
-from collections.abc import Iterable
 from contextlib import aclosing
 from typing import Any
 
-import httpcore
 import httpx
 
 from aichat_adapters.transports._body import (
@@ -25,7 +22,12 @@ from aichat_adapters.transports._body import (
     BodyReader,
     check_max_body_size,
 )
-from aichat_adapters.transports._shared import check_proxy, loop_token, ssl_context
+from aichat_adapters.transports._shared import (
+    ATTEMPT_DEADLINE,
+    check_proxy,
+    loop_token,
+    ssl_context,
+)
 from aichat_core import (
     AichatError,
     CertificateError,
@@ -40,9 +42,6 @@ from aichat_core import (
 
 __all__ = ["AsyncHttpxTransport", "HttpxTransport", "map_httpx_error"]
 
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "aichat_attempt_deadline", default=None
-)
 _ENCODING = (("accept-encoding", ACCEPT_ENCODING),)
 
 
@@ -75,144 +74,6 @@ def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     return False
 
 
-def _time_left(timeout: float | None) -> float | None:
-    """``timeout`` cut to what the current attempt has left; raises once nothing is left."""
-    deadline = _DEADLINE.get()
-    if deadline is None:
-        return timeout
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise httpcore.ReadTimeout("the attempt's time ran out")
-    return left if timeout is None else min(timeout, left)
-
-
-class _Stream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
-        self._stream = stream
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _time_left(timeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _time_left(timeout))
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout)))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _Backend(httpcore.NetworkBackend):
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._backend.connect_tcp(
-            host, port, _time_left(timeout), local_address, socket_options
-        )
-        return _Stream(stream)
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        return _Stream(self._backend.connect_unix_socket(path, _time_left(timeout), socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
-
-
-class _AsyncStream(httpcore.AsyncNetworkStream):
-    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
-        self._stream = stream
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._stream.read(max_bytes, _time_left(timeout))
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._stream.write(buffer, _time_left(timeout))
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout))
-        return _AsyncStream(stream)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._stream.get_extra_info(info)
-
-
-class _AsyncBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
-        self._backend = backend
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(
-            host, port, _time_left(timeout), local_address, socket_options
-        )
-        return _AsyncStream(stream)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_unix_socket(path, _time_left(timeout), socket_options)
-        return _AsyncStream(stream)
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
-
-
-def _bound_every_socket(client: httpx.Client | httpx.AsyncClient) -> None:
-    """Wrap the network backend of each of ``client``'s connection pools (see the module doc).
-
-    httpx gives no public hook for a network backend; the pools are reached
-    through private attributes of httpx 0.28 and httpcore 1.x, which
-    ``pyproject.toml`` pins. The end-to-end trickle tests fail if this stops working.
-    """
-    transports = [client._transport, *client._mounts.values()]  # values may be None
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend):
-            pool._network_backend = _Backend(backend)  # type: ignore[union-attr]
-        elif isinstance(backend, httpcore.AsyncNetworkBackend):
-            pool._network_backend = _AsyncBackend(backend)  # type: ignore[union-attr]
-
-
 def _client_options(proxy: str | None, verify: object) -> dict[str, Any]:
     return {"proxy": check_proxy(proxy), "verify": ssl_context(verify)}  # type: ignore[arg-type]
 
@@ -225,7 +86,9 @@ def _build(kind: type[typing.Any], options: dict[str, Any]) -> Any:
             'a SOCKS proxy needs the socks extra: pip install -e ".[socks]" '
             "(from a checkout of aichat-client)"
         ) from None
-    _bound_every_socket(client)
+    from aichat_adapters.transports._deadline import bound_every_socket  # imports httpcore
+
+    bound_every_socket(client)
     return client
 
 
@@ -339,7 +202,7 @@ class HttpxTransport:
         if self._client.is_closed:
             raise InvalidRequestError("this transport is closed")
         deadline = time.monotonic() + timeout
-        token = _DEADLINE.set(deadline)
+        token = ATTEMPT_DEADLINE.set(deadline)
         try:
             response = self._client.send(
                 _request(self._client, request, timeout), stream=True, follow_redirects=False
@@ -359,7 +222,7 @@ class HttpxTransport:
         except httpx.HTTPError as exc:
             raise map_httpx_error(exc, url) from exc
         finally:
-            _DEADLINE.reset(token)
+            ATTEMPT_DEADLINE.reset(token)
 
     def close(self) -> None:
         """Release the connection pool (only if this transport built the client)."""
@@ -416,7 +279,7 @@ class AsyncHttpxTransport:
         url = request.url
         client = self._client_here()
         deadline = time.monotonic() + timeout
-        token = _DEADLINE.set(deadline)
+        token = ATTEMPT_DEADLINE.set(deadline)
         try:
             response = await client.send(
                 _request(client, request, timeout), stream=True, follow_redirects=False
@@ -439,7 +302,7 @@ class AsyncHttpxTransport:
         except httpx.HTTPError as exc:
             raise map_httpx_error(exc, url) from exc
         finally:
-            _DEADLINE.reset(token)
+            ATTEMPT_DEADLINE.reset(token)
 
     async def aclose(self) -> None:
         """Release the connection pool (only if this transport built the client)."""

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextvars
 import importlib
 import os
 import ssl
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import asyncio
 
 from aichat_core import InvalidRequestError
 
-__all__ = ["asyncio_only", "check_proxy", "import_extra", "ssl_context", "loop_token"]
+ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "aichat_attempt_deadline", default=None
+)
+"""The ``time.monotonic()`` by which the current attempt must be done, while one runs."""
+
+__all__ = [
+    "ATTEMPT_DEADLINE",
+    "asyncio_only",
+    "check_proxy",
+    "import_extra",
+    "ssl_context",
+    "loop_token",
+]
 
 _PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
@@ -67,6 +83,8 @@ def check_proxy(proxy: object) -> str | None:
 
 def loop_token() -> object:
     """An object that identifies the running event loop: asyncio's loop, or trio's run."""
+    import asyncio
+
     try:
         return asyncio.get_running_loop()
     except RuntimeError:  # not asyncio: trio (anyio's other backend)
@@ -78,6 +96,8 @@ def loop_token() -> object:
 
 def asyncio_only(name: str) -> asyncio.AbstractEventLoop:
     """The running asyncio loop; ``InvalidRequestError`` on trio or anything else."""
+    import asyncio
+
     try:
         return asyncio.get_running_loop()
     except RuntimeError:

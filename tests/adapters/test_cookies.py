@@ -17,6 +17,7 @@ from aichat_adapters.cookies import (
     ChainCookieSource,
     EnvCookieSource,
     FileCookieSource,
+    SessionJar,
     StaticCookieSource,
     default_cookie_source,
     parse_cookie_editor_json,
@@ -1246,3 +1247,53 @@ def test_static_from_text_names_its_origin_never_the_value(text: str, needle: st
     assert SECRET not in str(caught.value)
     if text.strip().startswith("{"):
         assert "--cookies" in str(caught.value)
+
+
+def test_no_value_across_refresh_rotation_and_write_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger
+    monkeypatch.delenv("AICHAT_COOKIES", raising=False)
+    rotated = "r0tatedS3cret"
+    path = tmp_path / "cookies.txt"
+    path.write_text(HEADER + netscape_line(".chat-gpt.org", "sid", SECRET))
+    path.chmod(0o644)  # the permission warning names the file, never a value
+    har = tmp_path / "folder" / "a.har"
+    har.parent.mkdir()
+    har.write_text(
+        json.dumps(
+            {
+                "log": {
+                    "entries": [
+                        {
+                            "startedDateTime": "2025-06-15T10:00:00Z",
+                            "request": {"url": "https://chat-gpt.org/", "cookies": []},
+                            "response": {"cookies": [{"name": "sid", "value": SECRET}]},
+                        }
+                    ]
+                }
+            }
+        )
+    )
+    source = FileCookieSource(path, write_back=True)
+    chain = ChainCookieSource(EnvCookieSource(), source, FileCookieSource(har.parent))
+    jar = SessionJar("chat-gpt.org")
+    texts: list[str] = []
+
+    jar.seed(chain.get_cookies())
+    jar.seed(chain.refresh_cookies())
+    jar.update([f"sid={rotated}; Max-Age=3600; HttpOnly", f"x={rotated}; Domain=evil.com"])
+    chain.save_cookies(jar.cookies())
+    assert FileCookieSource(path).get_cookies() == {"sid": rotated}
+    source.save_cookies({"sid": rotated + "\n"})  # refused, with a warning
+    assert FileCookieSource(har.parent).get_cookies() == {"sid": SECRET}
+    found = chain.resolve()
+    texts += [repr(chain), repr(source), repr(jar), repr(found), chain.describe()]
+    with pytest.raises(CookiesNotFoundError) as caught:
+        ChainCookieSource(FileCookieSource(tmp_path / "missing.txt")).get_cookies()
+    texts += [str(caught.value), repr(caught.value)]
+    texts += [record.getMessage() for record in caplog.records]
+    assert any("is accessible by other users" in text for text in texts)
+    assert any("rotated cookies not saved" in text for text in texts)
+    assert any("cookies set by chat-gpt.org: ['sid']" in text for text in texts)
+    assert [text for text in texts if SECRET in text or rotated in text] == []

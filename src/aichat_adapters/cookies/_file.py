@@ -139,7 +139,11 @@ def _check_write_back(source: FileCookieSource, _: object, write_back: object) -
             f"write_back=True cannot rewrite a HAR export ({source.path}); export the "
             "cookies as cookies.txt or Cookie-Editor JSON to have rotated cookies saved"
         )
-    if source.path.is_dir():
+    try:
+        is_folder = stat.S_ISDIR(source.path.stat().st_mode)
+    except OSError:  # missing or unreadable: found out when it is read
+        is_folder = False
+    if is_folder:
         raise InvalidRequestError(
             f"write_back=True needs a file, and {source.path} is a folder; give the "
             "path of a cookies.txt or Cookie-Editor JSON file to have rotated cookies saved"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
 from aichat_adapters.cli._exit import EXIT_CODES_HELP
@@ -14,6 +11,7 @@ from aichat_adapters.cli._options import (
     open_client,
     service_options,
 )
+from aichat_adapters.cli._text import TEXT, json_text, read_stdin
 from aichat_core import InvalidRequestError, Message, MessagesInput
 
 __all__ = ["ask", "read_prompt"]
@@ -23,18 +21,23 @@ def read_prompt(prompt: str) -> str:
     """The prompt itself, or all of stdin for ``-`` (without the final line break).
 
     Raises:
-        InvalidRequestError: the prompt is empty.
+        InvalidRequestError: the prompt is empty, or stdin is not UTF-8 text.
     """
-    text = sys.stdin.read().rstrip("\r\n") if prompt == "-" else prompt
+    text = read_stdin().rstrip("\r\n") if prompt == "-" else prompt
     if not text.strip():
         source = "stdin" if prompt == "-" else "PROMPT"
-        raise InvalidRequestError(f"the prompt is empty (read from {source}); nothing to ask")
+        # The library's wording, with where the prompt came from.
+        raise InvalidRequestError(
+            f"the prompt is empty (read from {source}); give some text to ask"
+        )
     return text
 
 
 @click.command(short_help="Ask one prompt and print the reply.", epilog=EXIT_CODES_HELP)
-@click.argument("prompt")
-@click.option("--system", metavar="TEXT", help="A system message sent before the prompt.")
+@click.argument("prompt", type=TEXT)
+@click.option(
+    "--system", type=TEXT, metavar="TEXT", help="A system message sent before the prompt."
+)
 @generation_options
 @click.option(
     "--json",
@@ -51,7 +54,7 @@ def ask(
     as_json: bool,
     service: ServiceOptions,
 ) -> None:
-    """Ask one PROMPT and print the reply; '-' reads the prompt from stdin.
+    """Ask one PROMPT and print the reply; '-' reads the prompt from stdin (UTF-8).
 
     \b
     Examples:
@@ -72,6 +75,6 @@ def ask(
             "elapsed": round(reply.elapsed, 6),
             "raw": dict(reply.raw),
         }
-        click.echo(json.dumps(document, ensure_ascii=False))
+        click.echo(json_text(document))
     else:
         click.echo(reply.text)

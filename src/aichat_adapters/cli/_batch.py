@@ -1,30 +1,33 @@
 """``aichat batch``: many prompts from a JSON Lines file, answers appended as they complete.
 
-The output file is the run's journal: each result is one line, written,
-flushed and fsync'd as soon as its answer arrives. A rerun reads it first and
-skips every id that already has a ``"reply"``, so an interrupted or crashed
-run loses nothing that was answered and never asks it again; ids that failed
-are asked again.
+The input is read line by line, never whole, in two passes. The first checks
+every line (UTF-8, JSON, id, prompt or messages, parameters, text UTF-8 can
+carry) before anything is sent; the second hands the prompts still to ask to
+``AsyncAichatClient.ask_many`` as a generator, so that only the prompts in
+flight are held in memory. Lines are split on ``\\n`` only: a JSON string may
+hold U+2028 or U+0085. Input from stdin is first copied to an unnamed
+temporary file beside the output. The output file is the run's journal (see
+``_journal``): a rerun skips what is answered and asks the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
-import sys
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio
 import attrs
 import click
 
-from aichat_adapters._async_client import AsyncAichatClient
-from aichat_adapters._base import BaseClient
-from aichat_adapters._cookies import StaticCookieSource
+from aichat_adapters import AsyncAichatClient
 from aichat_adapters.cli._exit import (
     COOKIES,
     EXIT_CODES_HELP,
@@ -33,8 +36,10 @@ from aichat_adapters.cli._exit import (
     OTHER,
     describe,
     exit_code,
-    one_line,
+    message,
 )
+from aichat_adapters.cli._files import open_regular
+from aichat_adapters.cli._journal import Id, ResultWriter, id_key, is_id, load_journal
 from aichat_adapters.cli._options import (
     ServiceOptions,
     generation_options,
@@ -42,11 +47,20 @@ from aichat_adapters.cli._options import (
     service_options,
     serving,
 )
-from aichat_core import AichatError, InvalidRequestError, MessagesInput, check_params, prepare_call
+from aichat_adapters.cli._text import MAX_INPUT_BYTES, decode, stdin_bytes
+from aichat_core import (
+    AichatError,
+    InvalidRequestError,
+    MessagesInput,
+    check_params,
+    check_text,
+    prepare_call,
+)
 
-__all__ = ["Item", "Journal", "Tally", "batch", "read_items", "read_journal"]
+__all__ = ["Item", "Tally", "batch", "check_items", "read_items"]
 
-Id = str | int
+# JSON's own whitespace; str.strip() would also strip U+2028, U+0085...
+_JSON_SPACE = " \t\r\n"
 
 
 @attrs.frozen
@@ -63,58 +77,80 @@ class Item:
         return id_key(self.id)
 
 
-def id_key(value: Id) -> str:
-    """A hashable key for an id, the same for the input and the output file."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _is_id(value: object) -> bool:
-    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-
-
 # --------------------------------------------------------------------------- input
 
 
-def read_items(path: Path | None, params: Mapping[str, Any]) -> list[Item]:
-    """Read and check every input line; nothing is sent before all of them are valid.
+@contextlib.contextmanager
+def _open_input(path: Path | None, spool_folder: Path) -> Iterator[BinaryIO]:
+    """The input file, checked to be a regular one; stdin is copied to a temporary file."""
+    if path is None:
+        with tempfile.TemporaryFile(dir=spool_folder) as spool:
+            shutil.copyfileobj(stdin_bytes(), spool)
+            spool.seek(0)
+            yield spool
+        return
+    file = open_regular(
+        path, "IN.jsonl", hint="; to pipe the prompts in, give '-' and write them to stdin"
+    )
+    if file is None:
+        raise InvalidRequestError(f"IN.jsonl {path} does not exist")
+    with file:
+        yield file
+
+
+def _lines(file: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    """``(number, text)`` of every line, split on ``\\n`` only, each decoded as UTF-8."""
+    number = 0
+    while raw := file.readline(MAX_INPUT_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_INPUT_BYTES:
+            raise InvalidRequestError(
+                f"{name} line {number} is longer than {MAX_INPUT_BYTES // 2**20} MiB; "
+                "a prompt that long cannot be sent"
+            )
+        text = decode(raw, f"{name} line {number}")
+        yield number, text.removeprefix("\ufeff") if number == 1 else text
+
+
+def read_items(file: BinaryIO, name: str, params: Mapping[str, Any]) -> Iterator[Item]:
+    """Each input line as an [`Item`][], checked; blank lines are skipped.
 
     Args:
-        path: The JSON Lines file, or ``None`` for stdin.
+        file: The JSON Lines input, read from where it stands.
+        name: The input's name in messages (its path, or ``"stdin"``).
         params: Generation parameters, checked with each line's messages.
 
     Raises:
-        InvalidRequestError: a line is not a valid item (the message names its number),
-            two lines have the same id, or there is no item at all.
+        InvalidRequestError: a line is not a valid item (the message names its number).
     """
-    name = "stdin" if path is None else str(path)
-    try:
-        if path is None:
-            text = sys.stdin.buffer.read().decode("utf-8-sig")
-        else:
-            text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidRequestError(
-            f"{name}: not UTF-8 text (bad byte at offset {exc.start})"
-        ) from None
-    items: list[Item] = []
-    seen: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    for number, line in _lines(file, name):
+        if not line.strip(_JSON_SPACE):
             continue
         try:
             item = _parse_item(line, number, params)
         except InvalidRequestError as exc:
             raise InvalidRequestError(f"{name} line {number}: {exc.message}") from None
+        yield item
+
+
+def check_items(file: BinaryIO, name: str, params: Mapping[str, Any]) -> dict[str, int]:
+    """Check every line before anything is sent; return each id's key and line number.
+
+    Raises:
+        InvalidRequestError: a line is invalid, two lines have the same id, or
+            there is no item at all.
+    """
+    seen: dict[str, int] = {}
+    for item in read_items(file, name, params):
         if item.key in seen:
             raise InvalidRequestError(
-                f"{name} line {number}: id {item.key} is also the id of line {seen[item.key]}; "
-                "ids must be unique"
+                f"{name} line {item.line}: id {item.key} is also the id of line "
+                f"{seen[item.key]}; ids must be unique"
             )
-        seen[item.key] = number
-        items.append(item)
-    if not items:
+        seen[item.key] = item.line
+    if not seen:
         raise InvalidRequestError(f"{name} holds no prompts")
-    return items
+    return seen
 
 
 def _parse_item(line: str, number: int, params: Mapping[str, Any]) -> Item:
@@ -122,30 +158,32 @@ def _parse_item(line: str, number: int, params: Mapping[str, Any]) -> Item:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InvalidRequestError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError):  # e.g. an integer of more than 4,300 digits
         raise InvalidRequestError("not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidRequestError(
             f'expected a JSON object {{"id": ..., "prompt": ...}}, got {_json_kind(data)}'
         )
     item_id = data.get("id", number)
-    if not _is_id(item_id):
+    if not is_id(item_id):
         raise InvalidRequestError(f'"id" must be a string or an integer, not {_json_kind(item_id)}')
+    if isinstance(item_id, str):
+        check_text(item_id, '"id"')
     has_prompt, has_messages = "prompt" in data, "messages" in data
     if has_prompt == has_messages:
         raise InvalidRequestError('give exactly one of "prompt" (a string) or "messages" (a list)')
     prompt: MessagesInput
     if has_prompt:
         prompt = data["prompt"]
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise InvalidRequestError('"prompt" must be a non-empty string')
+        if not isinstance(prompt, str):
+            raise InvalidRequestError(f'"prompt" must be a string, not {_json_kind(prompt)}')
     else:
         prompt = data["messages"]
         if not isinstance(prompt, list):
             raise InvalidRequestError(
                 '"messages" must be a list of {"role": ..., "content": ...} objects'
             )
-    prepare_call(prompt, **params)  # checks messages and parameters, sends nothing
+    prepare_call(prompt, **params)  # messages, parameters, empty text, surrogates; sends nothing
     return Item(item_id, number, prompt)
 
 
@@ -158,132 +196,25 @@ def _json_kind(value: object) -> str:
     return kinds.get(type(value), type(value).__name__)
 
 
-# --------------------------------------------------------------------------- journal
+def _rewind(file: BinaryIO, name: str, before: os.stat_result) -> None:
+    """Go back to the start for the second pass, unless the file changed since it was checked."""
+    now = os.fstat(file.fileno())
+    if (now.st_size, now.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise InvalidRequestError(f"{name} changed while it was being read; run the command again")
+    file.seek(0)
 
 
-@attrs.frozen
-class Journal:
-    """What an earlier run left in the output file.
-
-    Attributes:
-        answered: Keys of the ids that have a ``"reply"`` line.
-        kept: The lines to keep (each ending with a line break).
-        dirty: The file holds lines that are not kept (failures about to be
-            retried, a line cut short by a crash, blank lines): rewrite it.
-    """
-
-    answered: frozenset[str] = frozenset()
-    kept: tuple[bytes, ...] = ()
-    dirty: bool = False
+def _check_folder(output: Path) -> None:
+    if not output.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such folder for OUT.jsonl", str(output.parent))
 
 
-def read_journal(path: Path, retried: frozenset[str]) -> Journal:
-    """Read the output file of earlier runs.
-
-    Reply lines are kept; error lines of ids in ``retried`` (or answered
-    since) are dropped, since they are asked again; a last line cut short by
-    a crash is dropped.
-
-    Raises:
-        InvalidRequestError: a line (other than a cut-short last one) is not a
-            result line: this is not an output file of ``aichat batch``.
-    """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return Journal()
-    lines = data.splitlines(keepends=True)
-    parsed: list[tuple[bytes, str, bool]] = []  # (line, key, is_reply)
-    dirty = False
-    for number, raw in enumerate(lines, start=1):
-        complete = raw.endswith(b"\n")
-        if not raw.strip():
-            dirty = True
-            continue
-        record = _result_record(raw)
-        if record is None:
-            if number == len(lines) and not complete:
-                dirty = True  # written halfway when the process died: never answered
-                continue
-            raise InvalidRequestError(
-                f"{path} line {number} is not a result line of aichat batch "
-                '({"id": ..., "reply": ...} or {"id": ..., "error": ...}); '
-                "fix it, or choose another output file"
-            )
-        key, is_reply = record
-        if not complete:
-            dirty = True
-        parsed.append((raw if complete else raw + b"\n", key, is_reply))
-    answered = frozenset(key for _, key, is_reply in parsed if is_reply)
-    kept: list[bytes] = []
-    replied: set[str] = set()
-    for raw, key, is_reply in parsed:
-        if is_reply and key not in replied:
-            replied.add(key)
-            kept.append(raw)
-        elif not is_reply and key not in answered and key not in retried:
-            kept.append(raw)
-        else:
-            dirty = True
-    return Journal(answered=answered, kept=tuple(kept), dirty=dirty)
-
-
-def _result_record(raw: bytes) -> tuple[str, bool] | None:
-    try:
-        record = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(record, dict) or not _is_id(record.get("id")):
-        return None
-    if isinstance(record.get("reply"), str):
-        return id_key(record["id"]), True
-    if isinstance(record.get("error"), dict):
-        return id_key(record["id"]), False
-    return None
-
-
-def rewrite(path: Path, lines: tuple[bytes, ...]) -> None:
-    """Replace the file's content atomically (a crash leaves the old or the new file)."""
-    temporary = path.with_name(f".{path.name}.aichat-tmp")
-    with temporary.open("wb") as file:
-        file.writelines(lines)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - Windows cannot open a directory
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some file systems refuse
-        pass
-    finally:
-        os.close(fd)
-
-
-class ResultWriter:
-    """Appends result lines to the output file, each one flushed to disk before the next."""
-
-    def __init__(self, path: Path) -> None:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
-        self._fd = os.open(path, flags, 0o644)
-
-    def write(self, record: Mapping[str, Any]) -> None:
-        """Append one JSON line and fsync it."""
-        data = memoryview((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
-        while data:
-            written = os.write(self._fd, data)
-            data = data[written:]
-        os.fsync(self._fd)
-
-    def close(self) -> None:
-        """Close the file."""
-        os.close(self._fd)
+def _check_not_input(output: Path, source: BinaryIO) -> None:
+    with contextlib.suppress(OSError):
+        existing = os.stat(output)
+        given = os.fstat(source.fileno())
+        if (existing.st_dev, existing.st_ino) == (given.st_dev, given.st_ino):
+            raise InvalidRequestError("the output file must not be the input file")
 
 
 # --------------------------------------------------------------------------- run
@@ -346,7 +277,7 @@ class Tally:
 
 async def _ask_all(
     client: AsyncAichatClient,
-    items: list[Item],
+    items: Iterator[Item],
     *,
     concurrency: int,
     params: Mapping[str, Any],
@@ -354,26 +285,24 @@ async def _ask_all(
     tally: Tally,
     progress: Any,
 ) -> None:
-    task = progress.add_task("asking", total=len(items))
-    async with (
-        client,
-        contextlib.aclosing(
-            client.ask_many([item.prompt for item in items], concurrency=concurrency, **params)
-        ) as results,
-    ):
+    task = progress.add_task("asking", total=tally.todo)
+    pending: dict[int, Item] = {}  # the items handed to ask_many and not answered yet
+
+    def prompts() -> Iterator[MessagesInput]:
+        for index, item in enumerate(items):
+            pending[index] = item
+            yield item.prompt
+
+    async with client, client.ask_many(prompts(), concurrency=concurrency, **params) as results:
         async for result in results:
-            item = items[result.index]
+            item = pending.pop(result.index)
             if result.error is None:
-                writer.write({"id": item.id, "reply": result.text})
+                await writer.write({"id": item.id, "reply": result.text})
                 tally.answered += 1
             else:
                 error = result.error
-                writer.write(
-                    {
-                        "id": item.id,
-                        "error": {"type": type(error).__name__, "message": one_line(str(error))},
-                    }
-                )
+                failure = {"type": type(error).__name__, "message": message(error)}
+                await writer.write({"id": item.id, "error": failure})
                 tally.record(error)
                 if exit_code(error) == COOKIES:
                     # Every other prompt would be refused the same way: stop asking.
@@ -407,6 +336,40 @@ def _progress(enabled: bool) -> Iterator[Any]:
         transient=False,
     ) as progress:
         yield progress
+
+
+def _run(
+    service: ServiceOptions,
+    items: Iterator[Item],
+    output: Path,
+    *,
+    concurrency: int,
+    params: Mapping[str, Any],
+    progress: bool,
+    tally: Tally,
+) -> None:
+    with serving(service) as resolved:
+        source = resolved.cookie_source()
+        # Read before the output file is opened: with no cookies nothing is sent at all
+        # (exit 3). The client then reads the same source for each request.
+        source.get_cookies()
+        client = make_client(resolved, AsyncAichatClient, cookie_source=source)
+        writer = ResultWriter(output)
+        try:
+            with _progress(progress) as bar:
+                anyio.run(
+                    lambda: _ask_all(
+                        client,
+                        items,
+                        concurrency=concurrency,
+                        params=params,
+                        writer=writer,
+                        tally=tally,
+                        progress=bar,
+                    )
+                )
+        finally:
+            writer.close()
 
 
 @click.command(short_help="Ask a JSONL file of prompts; resumable.", epilog=EXIT_CODES_HELP)
@@ -458,11 +421,13 @@ def batch(
     {"id": ..., "error": {"type": ..., "message": ...}}.
 
     Every line is checked before anything is sent (an invalid one exits
-    with 2, naming its number). Results are appended, flushed and fsync'd as
-    they arrive. Run the same command again after Ctrl-C, a crash or
-    failures: ids already answered in OUT.jsonl are skipped, failed ones
-    asked again. A cookies or authentication error stops the run. The exit
-    code is 0 only when every id is answered.
+    with 2, naming its number). '-' reads stdin; IN.jsonl must be a
+    regular file (not a FIFO). Results are appended as they arrive. Run the
+    same command again after Ctrl-C, a crash or failures: ids already
+    answered in OUT.jsonl are skipped, failed ones asked again. OUT.jsonl
+    is created 0600 and never written through a symbolic link. A cookies or
+    authentication error stops the run. The exit code is 0 only when every
+    id is answered.
 
     \b
     Example:
@@ -471,41 +436,30 @@ def batch(
     params: dict[str, Any] = {"temperature": temperature, "top_p": top_p}
     check_params(**params)  # bad parameters: exit 2 before reading anything
     source_path = None if str(input_path) == "-" else input_path
-    if source_path is not None and source_path.resolve() == output.resolve():
-        raise InvalidRequestError("the output file must not be the input file")
-    items = read_items(source_path, params)
-    journal = read_journal(output, frozenset(item.key for item in items))
-    if journal.dirty:
-        rewrite(output, journal.kept)
-    todo = [item for item in items if item.key not in journal.answered]
-    tally = Tally(todo=len(todo), skipped=len(items) - len(todo))
-    if todo:
-        try:
-            with serving(service) as resolved:
-                source = resolved.cookie_source()
-                # Read once, before the output file is opened: every request of the run
-                # sends the same cookies, and with none nothing is sent at all.
-                cookies = BaseClient.checked_cookies(source, source.get_cookies())
-                client = make_client(
-                    resolved, AsyncAichatClient, cookie_source=StaticCookieSource(dict(cookies))
+    name = "stdin" if source_path is None else str(source_path)
+    _check_folder(output)
+    with _open_input(source_path, output.parent) as file:
+        _check_not_input(output, file)
+        opened = os.fstat(file.fileno())
+        keys = check_items(file, name, params)
+        answered = load_journal(output, keys)
+        todo = sum(1 for key in keys if key not in answered)
+        tally = Tally(todo=todo, skipped=len(keys) - todo)
+        del keys
+        if todo:
+            _rewind(file, name, opened)
+            items = (item for item in read_items(file, name, params) if item.key not in answered)
+            try:
+                _run(
+                    service,
+                    items,
+                    output,
+                    concurrency=concurrency,
+                    params=params,
+                    progress=progress,
+                    tally=tally,
                 )
-                writer = ResultWriter(output)
-                try:
-                    with _progress(progress) as bar:
-                        anyio.run(
-                            lambda: _ask_all(
-                                client,
-                                todo,
-                                concurrency=concurrency,
-                                params=params,
-                                writer=writer,
-                                tally=tally,
-                                progress=bar,
-                            )
-                        )
-                finally:
-                    writer.close()
-        except KeyboardInterrupt:
-            tally.interrupted = True
+            except KeyboardInterrupt:
+                tally.interrupted = True
     click.echo(tally.summary(output), err=True)
     raise SystemExit(tally.exit_code())

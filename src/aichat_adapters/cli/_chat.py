@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
 import attrs
 import click
 
-from aichat_adapters._client import Chat
-from aichat_adapters.cli._exit import EXIT_CODES_HELP, describe
+from aichat_adapters import Chat
+from aichat_adapters.cli._exit import EXIT_CODES_HELP, describe, one_line
+from aichat_adapters.cli._files import replace_atomically
 from aichat_adapters.cli._options import (
     ServiceOptions,
     generation_options,
     open_client,
     service_options,
+)
+from aichat_adapters.cli._text import (
+    MAX_INPUT_BYTES,
+    TEXT,
+    check_decoded,
+    decode,
+    json_text,
+    stdin_bytes,
 )
 from aichat_core import AichatError, InvalidRequestError, check_params
 
@@ -86,12 +94,17 @@ class ChatSession:
     def turn(self, text: str) -> None:
         """Ask ``text`` with the history and print the reply."""
         reply = self.chat.ask(text, temperature=self.temperature, top_p=self.top_p)
-        click.echo(json.dumps({"reply": reply}, ensure_ascii=False) if self.as_json else reply)
+        click.echo(json_text({"reply": reply}) if self.as_json else reply)
 
     def save(self, path: Path) -> int:
-        """Write the history as a JSON list of ``{"role", "content"}`` messages."""
+        """Write the history as a JSON list of ``{"role", "content"}`` messages.
+
+        The file is replaced atomically; a new one is created ``0600``, an
+        existing one keeps its mode, and a symbolic link is refused.
+        """
         messages = [message.to_dict() for message in self.chat.history.messages]
-        path.write_text(json.dumps(messages, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        document = json_text(messages, indent=2) + "\n"
+        replace_atomically(path, [document.encode("utf-8")], "/save FILE")
         return len(messages)
 
     def note(self, text: str) -> None:
@@ -112,14 +125,21 @@ class ChatSession:
         """
         from rich.console import Console
 
+        # A byte that is not UTF-8 reaches the line as a lone surrogate, named below.
+        reconfigure = getattr(stdin, "reconfigure", None)
+        if callable(reconfigure):
+            reconfigure(errors="surrogateescape")
         console = Console(stderr=True)
         console.print(f"[bold]aichat chat[/bold]: type a message. {COMMANDS_HELP}.")
         while True:
             try:
-                line = _read_line(stdin)
+                line = check_decoded(_read_line(stdin), "the line")
             except EOFError:
                 click.echo(err=True)
                 return
+            except InvalidRequestError as error:
+                click.echo(f"error: {describe(error)}", err=True)
+                continue
             try:
                 with console.status("waiting for the reply..."):
                     going_on = self.handle(line)
@@ -130,10 +150,29 @@ class ChatSession:
                 click.echo(f"error: {describe(error)}", err=True)
                 continue
             except OSError as error:
-                click.echo(f"error: {error}", err=True)
+                click.echo(f"error: {one_line(str(error))}", err=True)
                 continue
             if not going_on:
                 return
+
+
+def stdin_lines() -> Iterator[str]:
+    """stdin's lines, each decoded as UTF-8.
+
+    Raises:
+        InvalidRequestError: a line is not UTF-8 text, or longer than `MAX_INPUT_BYTES`
+            (raised when that line is reached: the lines before it were handled).
+    """
+    stream = stdin_bytes()
+    number = 0
+    while raw := stream.readline(MAX_INPUT_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_INPUT_BYTES:
+            raise InvalidRequestError(
+                f"stdin line {number} is longer than {MAX_INPUT_BYTES // 2**20} MiB; "
+                "a prompt that long cannot be sent"
+            )
+        yield decode(raw, f"stdin line {number}")
 
 
 def _read_line(stdin: TextIO) -> str:
@@ -151,7 +190,9 @@ def _read_line(stdin: TextIO) -> str:
 @click.command(
     short_help="A conversation with history, interactive or scripted.", epilog=EXIT_CODES_HELP
 )
-@click.option("--system", metavar="TEXT", help="A system message that opens the conversation.")
+@click.option(
+    "--system", type=TEXT, metavar="TEXT", help="A system message that opens the conversation."
+)
 @generation_options
 @click.option(
     "--json",
@@ -187,7 +228,7 @@ def chat(
       printf 'Hi\\nAnd then?\\n/save chat.json\\n' | aichat chat --stub
     """
     check_params(temperature=temperature, top_p=top_p)  # bad ones: exit 2 now
-    interactive = sys.stdin.isatty()
+    interactive = sys.stdin is not None and sys.stdin.isatty()
     with open_client(service) as client:
         session = ChatSession(
             client.conversation(system=system),
@@ -199,4 +240,4 @@ def chat(
         if interactive:
             session.interactive_loop(sys.stdin)
         else:
-            session.scripted(iter(sys.stdin.readline, ""))
+            session.scripted(stdin_lines())

@@ -1,7 +1,14 @@
-"""Exit codes of the ``aichat`` command, one per family of errors, and how errors are shown."""
+"""Exit codes of the ``aichat`` command, one per family of errors, and how errors are shown.
+
+Every error ends as one line on stderr, ``error: ...``, worded for a shell
+user: a [`CookiesNotFoundError`][aichat_core.CookiesNotFoundError] names the
+command's options (``--cookies``, ``--cookies-file``, ``--browser``) rather
+than the library's arguments.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 import click
@@ -20,6 +27,7 @@ __all__ = [
     "COOKIES",
     "EXIT_CODES_HELP",
     "INTERRUPTED",
+    "MAX_MESSAGE",
     "NETWORK",
     "OK",
     "OTHER",
@@ -28,6 +36,7 @@ __all__ = [
     "describe",
     "exit_code",
     "fail",
+    "message",
     "one_line",
 ]
 
@@ -35,16 +44,31 @@ OK, OTHER, USAGE, COOKIES, REFUSED, NETWORK = 0, 1, 2, 3, 4, 5
 #: Stopped by Ctrl-C (SIGINT), as shells report it: 128 + 2.
 INTERRUPTED = 130
 
+#: The longest error message shown (a server may send megabytes of text).
+MAX_MESSAGE = 2000
+
 # "\b" keeps click from re-wrapping the block into one paragraph.
 EXIT_CODES_HELP = """\b
 Exit codes:
   0    success
-  1    other error
+  1    other error (a server error, a file, a missing extra)
   2    usage or invalid input (nothing was sent)
   3    cookies or authentication
   4    rate limit or service refusal
   5    network or timeout
   130  interrupted (Ctrl-C)"""
+
+COOKIES_ADVICE = (
+    "Open https://chat-gpt.org in a browser, then give its cookies with "
+    "--cookies 'NAME=VALUE; ...', --cookies-file FILE (a cookies.txt or Cookie-Editor "
+    "export), --browser NAME, or the AICHAT_COOKIES variable; "
+    "'aichat cookies' shows what each source gives"
+)
+
+# Line breaks (every kind str.splitlines knows) and the other control characters,
+# which could move the cursor or recolour a terminal.
+_BREAKS = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 
 
 def exit_code(error: AichatError) -> int:
@@ -60,14 +84,31 @@ def exit_code(error: AichatError) -> int:
     return OTHER
 
 
-def one_line(text: str) -> str:
-    """``text`` on a single line: line breaks become spaces."""
-    return " ".join(text.splitlines())
+def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` as one safe line: breaks become spaces, control characters escapes, capped.
+
+    Args:
+        text: Any text, a server's included.
+        limit: The most characters kept; a longer text ends with ``"... (N more characters)"``.
+    """
+    line = _BREAKS.sub(" ", text)
+    line = _CONTROLS.sub(lambda match: f"\\x{ord(match.group()):02x}", line)
+    if len(line) > limit:
+        line = f"{line[:limit]}... ({len(line) - limit} more characters)"
+    return line
+
+
+def message(error: AichatError) -> str:
+    """The error's message for a shell user, on one line (never a cookie value)."""
+    if isinstance(error, CookiesNotFoundError):
+        tried = "; ".join(f"{source}: {reason}" for source, reason in error.tried) or "none"
+        return one_line(f"no cookie source gave cookies (tried {tried}). {COOKIES_ADVICE}")
+    return one_line(str(error))
 
 
 def describe(error: AichatError) -> str:
     """``"TypeName: message"``, on one line (messages never hold cookie values)."""
-    return one_line(f"{type(error).__name__}: {error}")
+    return f"{type(error).__name__}: {message(error)}"
 
 
 def fail(error: AichatError) -> NoReturn:

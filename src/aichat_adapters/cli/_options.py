@@ -13,25 +13,31 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 import attrs
 import click
 from click.core import ParameterSource
 
 from aichat_adapters._async_client import AsyncAichatClient
-from aichat_adapters._browser_cookies import BROWSERS, BrowserCookieSource
 from aichat_adapters._client import AichatClient
-from aichat_adapters._cookies import (
+from aichat_adapters.cli._extras import require_extra
+from aichat_adapters.cli._text import TEXT
+from aichat_adapters.cookies import (
+    BROWSERS,
+    DEFAULT_DOMAIN,
+    BrowserCookieSource,
     FileCookieSource,
     StaticCookieSource,
     default_cookie_source,
 )
-from aichat_core import DEFAULT_BASE_URL
+from aichat_core import DEFAULT_BASE_URL, InvalidRequestError
 
 __all__ = [
     "STUB_COOKIES",
     "CookieChoice",
     "ServiceOptions",
+    "cookie_domain",
     "cookie_options",
     "generation_options",
     "make_client",
@@ -54,6 +60,7 @@ _ANY_BROWSER = ("any", "all")
 _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
     click.option(
         "--cookies",
+        type=TEXT,
         envvar="AICHAT_COOKIES",
         show_envvar=True,
         metavar="'NAME=VALUE; ...'",
@@ -63,11 +70,15 @@ _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
         "--cookies-file",
         envvar="AICHAT_COOKIES_FILE",
         show_envvar=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="A cookies.txt (Netscape) or Cookie-Editor JSON export of the site's cookies.",
+        type=click.Path(path_type=Path),
+        help=(
+            "A cookies.txt (Netscape), Cookie-Editor JSON or HAR export of the site's "
+            "cookies, or a folder of them (the newest file wins for each cookie)."
+        ),
     ),
     click.option(
         "--browser",
+        type=TEXT,
         metavar="NAME",
         help=(
             "Read the cookies from this browser's profile (needs the 'browser' extra): "
@@ -79,6 +90,7 @@ _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
 _SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
     click.option(
         "--base-url",
+        type=TEXT,
         envvar="AICHAT_BASE_URL",
         show_envvar=True,
         default=DEFAULT_BASE_URL,
@@ -88,6 +100,7 @@ _SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
     *_COOKIE_OPTIONS,
     click.option(
         "--proxy",
+        type=TEXT,
         envvar="AICHAT_PROXY",
         show_envvar=True,
         metavar="URL",
@@ -167,7 +180,7 @@ class CookieChoice:
             )
         return explicit[0] if explicit else None
 
-    def source(self, *, stub: bool = False) -> Any:
+    def source(self, *, stub: bool = False, domain: str = DEFAULT_DOMAIN) -> Any:
         """The cookie source these options ask for.
 
         ``--cookies`` gives static cookies, ``--cookies-file`` a
@@ -184,14 +197,36 @@ class CookieChoice:
             assert self.cookies is not None
             return StaticCookieSource.from_text(self.cookies, origin="--cookies")
         if chosen == "cookies_file":
-            return FileCookieSource(self.cookies_file)
+            return FileCookieSource(self.cookies_file, domain=domain)
         if chosen == "browser":
             assert self.browser is not None
-            name = self.browser.strip().lower()
-            return BrowserCookieSource(browser=None if name in _ANY_BROWSER else self.browser)
+            return _browser_source(self.browser, domain)
         if stub:
             return StaticCookieSource(STUB_COOKIES)
-        return default_cookie_source()
+        return default_cookie_source(domain=domain)
+
+
+def cookie_domain(base_url: str) -> str:
+    """The host whose cookies the file and browser sources select: ``base_url``'s."""
+    try:
+        host = urlsplit(base_url).hostname
+    except ValueError:  # the client reports a malformed base_url itself
+        host = None
+    return host or DEFAULT_DOMAIN
+
+
+def _browser_source(value: str, domain: str) -> Any:
+    """``--browser``'s source: the extra is checked first, and an unknown name worded for it."""
+    require_extra("rookiepy", "browser", "--browser")
+    name = value.strip().lower()
+    try:
+        browser = None if name in _ANY_BROWSER else value
+        return BrowserCookieSource(browser=browser, domain=domain)
+    except InvalidRequestError:
+        raise InvalidRequestError(
+            f"unknown browser {value!r} for --browser; give one of {', '.join(BROWSERS)}, "
+            "or 'any' for the first that has cookies"
+        ) from None
 
 
 @attrs.frozen
@@ -220,7 +255,7 @@ class ServiceOptions:
 
     def cookie_source(self) -> Any:
         """The cookie source for these options (see :meth:`CookieChoice.source`)."""
-        return self.cookies.source(stub=self.stub)
+        return self.cookies.source(stub=self.stub, domain=cookie_domain(self.base_url))
 
 
 def cookie_options(function: F) -> F:
@@ -260,6 +295,8 @@ def make_client(
         client_class: :class:`AichatClient` or :class:`AsyncAichatClient`.
         cookie_source: A source to use instead of the one the options choose.
     """
+    if options.proxy is not None and options.proxy.lower().startswith("socks"):
+        require_extra("socksio", "socks", "a SOCKS proxy (--proxy socks5://...)")
     return client_class(
         cookie_source=options.cookie_source() if cookie_source is None else cookie_source,
         base_url=options.base_url,
@@ -275,6 +312,7 @@ def serving(options: ServiceOptions) -> Iterator[ServiceOptions]:
     if not options.stub:
         yield options
         return
+    require_extra("uvicorn", "stub", "--stub")
     from aichat_adapters.stub import StubServer
 
     with StubServer() as server:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from aichat_adapters.cli._exit import EXIT_CODES_HELP, OTHER
+from aichat_adapters.cli._extras import require_extra
+from aichat_adapters.cli._text import TEXT
 from aichat_core import InvalidRequestError, parse_cookie_header
 
 __all__ = ["stub"]
@@ -26,7 +28,9 @@ def _cookie_pairs(
 
 
 @click.command(short_help="Run the local stub server until Ctrl-C.", epilog=EXIT_CODES_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host", type=TEXT, default="127.0.0.1", show_default=True, help="Address to listen on."
+)
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -37,6 +41,7 @@ def _cookie_pairs(
 @click.option(
     "--require-cookie",
     "require_cookies",
+    type=TEXT,
     multiple=True,
     metavar="NAME=VALUE",
     callback=_cookie_pairs,
@@ -76,6 +81,7 @@ def stub(
       aichat stub --port 8000 --require-cookie session=test &
       aichat ask --base-url http://127.0.0.1:8000 --cookies session=test "Hi"
     """
+    require_extra("uvicorn", "stub", "aichat stub")
     from aichat_adapters.stub import StubServer
 
     server = StubServer(

@@ -1,0 +1,5 @@
+"""``python -m aichat_adapters.cli``: the ``aichat`` command."""
+
+from aichat_adapters.cli import main
+
+main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import socket
 import subprocess
@@ -21,9 +22,11 @@ from typing import IO
 import httpx
 import pytest
 
+from aichat_adapters import AichatClient, InvalidRequestError
 from aichat_adapters.stub import Fault, StubServer
 
 AICHAT = str(Path(sys.executable).parent / "aichat")
+ROOT = Path(__file__).resolve().parents[2]
 WAIT = 20.0
 """Upper bound, in seconds, of every wait on a subprocess."""
 
@@ -95,7 +98,9 @@ def test_without_the_cli_extra_it_prints_how_to_install_it() -> None:
     )
 
     assert result.returncode == 1
-    assert 'pip install "aichat-client[cli]"' in result.stderr
+    assert 'pip install -e ".[cli]"' in result.stderr
+    assert "aichat-client[" not in result.stderr  # not on any index: that command fails
+    assert result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
 
 
@@ -106,6 +111,15 @@ def test_help_documents_the_exit_codes(command: list[str]) -> None:
     assert result.returncode == 0, result.stderr
     for line in ("0    success", "2    usage", "3    cookies", "4    rate limit", "5    network"):
         assert line in result.stdout
+
+
+def test_the_exit_codes_in_the_help_are_the_documented_ones() -> None:
+    page = (ROOT / "docs" / "cli.md").read_text()
+    table = page.split("## Exit codes", 1)[1]
+    documented = [int(code) for code in re.findall(r"^\| (\d+) \|", table, re.MULTILINE)]
+    helped = [int(code) for code in re.findall(r"^ +(\d+) ", run("--help").stdout, re.MULTILINE)]
+
+    assert documented == helped == [0, 1, 2, 3, 4, 5, 130]
 
 
 def test_help_lists_every_command_and_the_common_options() -> None:
@@ -122,13 +136,112 @@ def test_help_lists_every_command_and_the_common_options() -> None:
         assert variable in ask
 
 
-def test_click_usage_errors_exit_2() -> None:
-    missing = run("ask")
-    unknown = run("ask", "Hi", "--no-such-option")
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        pytest.param(("ask",), "Missing argument 'PROMPT'.", id="missing-argument"),
+        pytest.param(("ask", "Hi", "--no-such-option"), "No such option", id="unknown-option"),
+        pytest.param(("frobnicate",), "No such command 'frobnicate'.", id="unknown-command"),
+        pytest.param(("ask", "Hi", "--timeout", "soon"), "'soon' is not a valid float", id="type"),
+        pytest.param(("batch", "in.jsonl"), "Missing option '-o'", id="missing-option"),
+    ],
+)
+def test_click_usage_errors_are_one_line_and_exit_2(args: tuple[str, ...], error: str) -> None:
+    result = run(*args)
 
-    assert missing.returncode == 2
-    assert unknown.returncode == 2
-    assert "Traceback" not in missing.stderr + unknown.stderr
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")
+    assert error in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"(see 'aichat{' ' + args[0] if args[0] != 'frobnicate' else ''} --help')" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize("args", [("--help",), ("ask", "--help"), ("--version",)])
+def test_help_and_version_exit_0(args: tuple[str, ...]) -> None:
+    result = run(*args)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout
+
+
+def test_python_dash_m_runs_the_command(stub: StubServer) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aichat_adapters.cli", "ask", "Hi", "--base-url", stub.url,
+         "--cookies", "a=b"],
+        capture_output=True, text=True, timeout=WAIT, env=clean_env(), check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Echo: Hi\n"
+
+
+def blocked(*modules: str) -> str:
+    """Python code that makes ``modules`` unimportable, then runs the command."""
+    lines = [f"sys.modules[{module!r}] = None" for module in modules]
+    return "; ".join(["import sys", *lines, "from aichat_adapters.cli import main", "main()"])
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "extra"),
+    [
+        pytest.param("rookiepy", ("ask", "Hi", "--browser", "chrome"), "browser", id="browser"),
+        pytest.param("rookiepy", ("cookies", "--browser", "any"), "browser", id="cookies-browser"),
+        pytest.param("uvicorn", ("ask", "Hi", "--stub"), "stub", id="stub-option"),
+        pytest.param("uvicorn", ("stub", "--port", "0"), "stub", id="stub-command"),
+        pytest.param(
+            "socksio",
+            ("ask", "Hi", "--cookies", "a=b", "--proxy", "socks5://127.0.0.1:9"),
+            "socks",
+            id="socks-proxy",
+        ),
+    ],
+)
+def test_a_missing_extra_exits_1_with_the_install_command(
+    module: str, args: tuple[str, ...], extra: str, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", blocked(module), *args],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=clean_env(**no_cookies_env(tmp_path)),
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: ")
+    assert f"needs the '{extra}' extra ({module} is not installed)" in result.stderr
+    assert f'pip install -e ".[{extra}]"' in result.stderr
+    assert "aichat-client[" not in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_an_unexpected_exception_is_one_line_not_a_traceback() -> None:
+    code = (
+        "import aichat_adapters.cli._ask as ask_module\n"
+        "def broken(prompt): raise KeyError('s3cr3t-in-a-bug')\n"
+        "ask_module.read_prompt = broken\n"
+        "from aichat_adapters.cli import main\n"
+        "main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "ask", "--stub", "Hi"],
+        capture_output=True,
+        text=True,
+        timeout=WAIT,
+        env=clean_env(),
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: internal error (KeyError) in aichat ask; this is a bug in aichat, "
+        "please report it with the command that caused it\n"
+    )
+    assert "s3cr3t" not in result.stderr  # a bug's message may hold anything: not shown
 
 
 # --------------------------------------------------------------------------- ask
@@ -202,7 +315,7 @@ def test_ask_with_an_empty_stdin_exits_2_and_sends_nothing(stub: StubServer) -> 
 
     assert result.returncode == 2
     assert result.stderr == (
-        "error: InvalidRequestError: the prompt is empty (read from stdin); nothing to ask\n"
+        "error: InvalidRequestError: the prompt is empty (read from stdin); give some text to ask\n"
     )
     assert stub.requests == []
 
@@ -251,19 +364,23 @@ def test_cookies_option_takes_a_json_object(stub: StubServer) -> None:
     assert stub.requests[0].cookies == {"sid": "j", "cf": "k"}
 
 
-def netscape(path: Path, *cookies: tuple[str, str, int]) -> Path:
-    """Write a Netscape cookies.txt of chat-gpt.org cookies (name, value, expiry)."""
+def netscape(path: Path, *cookies: tuple[str, str, int], domain: str = ".chat-gpt.org") -> Path:
+    """Write a Netscape cookies.txt of ``domain``'s cookies (name, value, expiry)."""
     lines = ["# Netscape HTTP Cookie File"]
-    lines += [
-        f".chat-gpt.org\tTRUE\t/\tTRUE\t{exp}\t{name}\t{value}" for name, value, exp in cookies
-    ]
+    lines += [f"{domain}\tTRUE\t/\tTRUE\t{exp}\t{name}\t{value}" for name, value, exp in cookies]
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
+def stub_cookies_file(path: Path, *cookies: tuple[str, str, int]) -> Path:
+    """A private cookies.txt of cookies for the stub's host (the host of ``--base-url``)."""
+    netscape(path, *cookies, domain="127.0.0.1").chmod(0o600)
+    return path
+
+
 def test_cookies_file_option_and_variable(stub: StubServer, tmp_path: Path) -> None:
-    option_file = netscape(tmp_path / "a.txt", ("sid", "from-option", 0))
-    env_file = netscape(tmp_path / "b.txt", ("sid", "from-env", 0))
+    option_file = stub_cookies_file(tmp_path / "a.txt", ("sid", "from-option", 0))
+    env_file = stub_cookies_file(tmp_path / "b.txt", ("sid", "from-env", 0))
 
     by_option = run("ask", "Hi", "--base-url", stub.url, "--cookies-file", str(option_file))
     by_env = run("ask", "Hi", "--base-url", stub.url, env={"AICHAT_COOKIES_FILE": str(env_file)})
@@ -276,7 +393,7 @@ def test_cookies_file_option_and_variable(stub: StubServer, tmp_path: Path) -> N
 def test_a_cookie_option_on_the_command_line_beats_the_environment(
     stub: StubServer, tmp_path: Path
 ) -> None:
-    cookie_file = netscape(tmp_path / "c.txt", ("sid", "from-file", 0))
+    cookie_file = stub_cookies_file(tmp_path / "c.txt", ("sid", "from-file", 0))
 
     result = run(
         "ask",
@@ -304,8 +421,23 @@ def test_an_unknown_browser_exits_2(stub: StubServer) -> None:
     result = run("ask", "Hi", "--base-url", stub.url, "--browser", "netscape-navigator")
 
     assert result.returncode == 2
-    assert result.stderr.startswith("error: InvalidRequestError: unknown browser")
+    assert result.stderr.startswith(
+        "error: InvalidRequestError: unknown browser 'netscape-navigator' for --browser; "
+        "give one of chrome, firefox,"
+    )
+    assert "or 'any' for the first that has cookies" in result.stderr
+    assert "None" not in result.stderr  # the library's value, not the command's
     assert stub.requests == []
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "batch", "cookies"])
+def test_browser_help_names_any_not_none(command: str) -> None:
+    result = run(command, "--help")
+
+    assert result.returncode == 0, result.stderr
+    browser_help = result.stdout.split("--browser NAME", 1)[1].split("\n  -", 1)[0]
+    assert "'any'" in browser_help
+    assert "None" not in result.stdout
 
 
 @pytest.mark.parametrize(
@@ -313,10 +445,13 @@ def test_an_unknown_browser_exits_2(stub: StubServer) -> None:
     [
         pytest.param([Fault.challenge()], 3, "ChallengeError", id="challenge-3"),
         pytest.param([Fault.status(401)], 3, "AuthenticationError", id="unauthorized-3"),
+        pytest.param([Fault.status(403)], 3, "AuthenticationError", id="forbidden-3"),
         pytest.param([Fault.refuse("moderated")], 4, "ServiceError", id="refusal-4"),
         pytest.param([Fault.status(429)] * 2, 4, "RateLimitError", id="rate-limit-4"),
         pytest.param([Fault.malformed()], 1, "ResponseFormatError", id="other-1"),
         pytest.param([Fault.status(500)] * 2, 1, "ServerError", id="server-1"),
+        pytest.param([Fault.status(404)], 1, "APIStatusError", id="not-found-1"),
+        pytest.param([Fault.redirect()], 1, "APIStatusError", id="redirect-1"),
         pytest.param([Fault.drop()] * 2, 5, "ConnectError", id="dropped-5"),
     ],
 )
@@ -342,15 +477,70 @@ def test_invalid_input_exits_2_and_sends_nothing(stub: StubServer) -> None:
     assert stub.requests == []
 
 
-def test_no_cookies_exits_3(stub: StubServer, tmp_path: Path) -> None:
+def test_no_cookies_exits_3_with_cli_advice(stub: StubServer, tmp_path: Path) -> None:
     env = no_cookies_env(tmp_path)
     result = run("ask", "Hi", "--base-url", stub.url, env=env)
 
     assert result.returncode == 3
-    assert "AICHAT_COOKIES" in result.stderr
-    assert env["AICHAT_COOKIES_FILE"] in result.stderr
+    assert result.stderr.startswith("error: CookiesNotFoundError: no cookie source gave cookies")
+    assert env["AICHAT_COOKIES_FILE"] in result.stderr  # every source tried, and why
+    for option in ("--cookies 'NAME=VALUE; ...'", "--cookies-file FILE", "--browser NAME"):
+        assert option in result.stderr
+    assert "AICHAT_COOKIES variable" in result.stderr
+    assert "'aichat cookies'" in result.stderr
+    assert "to the client" not in result.stderr  # the library's advice, not a shell user's
+    assert "cookies=..." not in result.stderr
     assert result.stderr.count("\n") == 1
     assert stub.requests == []
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "source"),
+    [
+        pytest.param(("",), "", "PROMPT", id="empty-argument"),
+        pytest.param((" \t ",), "", "PROMPT", id="blank-argument"),
+        pytest.param(("-",), "\n\n", "stdin", id="blank-stdin"),
+    ],
+)
+def test_an_empty_prompt_is_refused_in_the_library_s_words(
+    stub: StubServer, args: tuple[str, ...], stdin: str, source: str
+) -> None:
+    result = run("ask", *args, "--base-url", stub.url, "--cookies", "a=b", stdin=stdin)
+    with (
+        AichatClient(base_url=stub.url, cookies="a=b") as client,
+        pytest.raises(InvalidRequestError) as library,
+    ):
+        client.ask(args[0] if args[0] != "-" else stdin)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: InvalidRequestError: the prompt is empty (read from {source}); "
+        "give some text to ask\n"
+    )
+    assert str(library.value) == "the prompt is empty; give some text to ask"
+    assert stub.requests == []
+
+
+def test_ctrl_c_while_asking_exits_130(stub: StubServer) -> None:
+    stub.enqueue(Fault.delay(WAIT))
+    command = [AICHAT, "ask", "Hi", "--base-url", stub.url, "--cookies", "a=b"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
+    ) as process:
+        try:
+            deadline = time.monotonic() + WAIT
+            while not stub.requests and time.monotonic() < deadline:
+                time.sleep(0.01)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=WAIT)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+    assert stub.requests, "the request never reached the stub"
+    assert process.returncode == 130
+    assert stdout == ""
+    assert stderr == "interrupted\n"
 
 
 def test_timeout_exits_5(stub: StubServer) -> None:
@@ -400,12 +590,37 @@ def test_requests_go_through_the_proxy(stub: StubServer, how: str) -> None:
     assert stub.requests == []
 
 
-def test_verbose_logs_requests_but_never_cookie_values(stub: StubServer) -> None:
-    result = run("-v", "ask", "Hi", "--base-url", stub.url, "--cookies", "sid=Zq9SecretXw")
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param(("-v", "ask", "Hi"), id="before-the-command"),
+        pytest.param(("ask", "-v", "Hi"), id="after-the-command"),
+        pytest.param(("ask", "Hi", "--verbose"), id="at-the-end"),
+    ],
+)
+def test_verbose_logs_requests_but_never_cookie_values(
+    stub: StubServer, where: tuple[str, ...]
+) -> None:
+    result = run(*where, "--base-url", stub.url, "--cookies", "sid=Zq9SecretXw")
 
     assert result.returncode == 0, result.stderr
+    assert result.stdout == "Echo: Hi\n"
     assert f"POST {stub.url}/api/text -> 200" in result.stderr
     assert "Zq9SecretXw" not in result.stderr + result.stdout
+
+
+def test_without_verbose_nothing_is_logged(stub: StubServer) -> None:
+    result = run("ask", "Hi", "--base-url", stub.url, "--cookies", "a=b")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", ["ask", "chat", "batch", "stub", "cookies"])
+def test_every_command_takes_verbose(command: str) -> None:
+    result = run(command, "--help")
+
+    assert "-v, --verbose" in result.stdout
 
 
 # --------------------------------------------------------------------------- stub

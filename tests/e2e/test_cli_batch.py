@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -184,7 +187,11 @@ def test_an_invalid_line_exits_2_naming_it_and_sends_nothing(
         ('["a list"]', "expected a JSON object"),
         ('{"id": 1}', 'give exactly one of "prompt"'),
         ('{"prompt": "a", "messages": []}', 'give exactly one of "prompt"'),
-        ('{"prompt": ""}', '"prompt" must be a non-empty string'),
+        ('{"prompt": ""}', "the prompt is empty; give some text to ask"),  # the library's words
+        ('{"prompt": " \\n "}', "the prompt is empty; give some text to ask"),
+        ('{"messages": [{"role": "user", "content": ""}]}', "the prompt is empty"),
+        ('{"prompt": 5}', '"prompt" must be a string, not a number'),
+        ('{"prompt": "a", "id": null}', '"id" must be a string or an integer, not null'),
         ('{"id": 1.5, "prompt": "a"}', '"id" must be a string or an integer'),
         ('{"messages": [{"role": "robot", "content": "a"}]}', "unknown message role 'robot'"),
         ('{"messages": "a"}', '"messages" must be a list'),
@@ -302,3 +309,140 @@ def test_ctrl_c_then_rerun_answers_every_id_once_and_asks_nothing_twice(tmp_path
     answered_before = {f"prompt {line['id'] - 1}" for line in interrupted}
     assert answered_before.isdisjoint(asked_after)
     assert len(asked_after) == len(set(asked_after)) == total - len(interrupted)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_a_new_output_file_is_created_0600(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "private"})
+    output = tmp_path / "out.jsonl"
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 0, result.stderr
+    assert mode(output) == 0o600
+
+
+@pytest.mark.parametrize("before", [0o600, 0o640, 0o644])
+def test_a_rewrite_keeps_the_output_mode(stub: StubServer, tmp_path: Path, before: int) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"id": "a", "prompt": "a"})
+    output = tmp_path / "out.jsonl"
+    output.write_text('{"id": "a", "error": {"type": "ServiceError", "message": "busy"}}\n')
+    output.chmod(before)
+    inode = output.stat().st_ino
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 0, result.stderr
+    assert output.stat().st_ino != inode  # rewritten: the error line is gone
+    assert read_jsonl(output) == [{"id": "a", "reply": "Echo: a"}]
+    assert mode(output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl"]
+
+
+def test_a_symlink_planted_at_the_old_temporary_name_is_not_followed(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    source = write_jsonl(
+        tmp_path / "in.jsonl", {"id": "a", "prompt": "a"}, {"id": "b", "prompt": "b"}
+    )
+    output = tmp_path / "out.jsonl"
+    output.write_text('{"id": "a", "error": {"type": "ServiceError", "message": "busy"}}\n')
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    planted = tmp_path / ".out.jsonl.aichat-tmp"  # the name earlier versions wrote through
+    planted.symlink_to(victim)
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "precious\n"
+    assert planted.is_symlink()
+    assert os.readlink(planted) == str(victim)
+    assert not output.is_symlink()
+    assert sorted(r["id"] for r in read_jsonl(output)) == ["a", "b"]
+    assert all("reply" in r for r in read_jsonl(output))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["in.jsonl", "out.jsonl", "victim.txt", ".out.jsonl.aichat-tmp"]
+    )
+
+
+def test_an_output_symlink_is_refused_and_its_target_untouched(
+    stub: StubServer, tmp_path: Path
+) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "a"})
+    target = tmp_path / "real.jsonl"
+    target.write_text('{"id": 1, "error": {"type": "ServiceError", "message": "busy"}}\n')
+    output = tmp_path / "out.jsonl"
+    output.symlink_to(target)
+
+    result = batch(stub, source, output)
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"error: InvalidRequestError: the output file {output} is a symbolic link; aichat "
+        "does not write through links (a planted link could point anywhere): give the path "
+        "of the file itself\n"
+    )
+    assert target.read_text() == (
+        '{"id": 1, "error": {"type": "ServiceError", "message": "busy"}}\n'
+    )
+    assert output.is_symlink()
+    assert stub.requests == []
+
+
+def test_no_cookies_gives_cli_advice(stub: StubServer, tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", {"prompt": "a"})
+
+    result = run(
+        "batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--base-url", stub.url,
+        env=no_cookies_env(tmp_path),
+    )  # fmt: skip
+
+    assert result.returncode == 3
+    for option in ("--cookies", "--cookies-file", "--browser", "AICHAT_COOKIES"):
+        assert option in result.stderr
+    assert "to the client" not in result.stderr
+    assert "cookies=..." not in result.stderr
+
+
+def test_a_large_input_is_not_held_in_memory(tmp_path: Path) -> None:
+    """Peak RSS of a run over a 64 MiB input grows far less than the input's size.
+
+    Every id is already answered, so the run reads the input and the journal
+    and sends nothing; reading either whole would cost more than 64 MiB.
+    """
+    prompt = "x" * 2000
+
+    def peak_rss_kib(count: int, folder: Path) -> int:
+        folder.mkdir()
+        source, output = folder / "in.jsonl", folder / "out.jsonl"
+        with source.open("w") as file:
+            for index in range(count):
+                file.write(json.dumps({"id": index, "prompt": prompt}) + "\n")
+        with output.open("w") as file:
+            for index in range(count):
+                file.write(json.dumps({"id": index, "reply": prompt}) + "\n")
+        command = [AICHAT, "batch", str(source), "-o", str(output), "--stub", "--no-progress"]
+        probe = (
+            "import resource, subprocess, sys\n"
+            "result = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
+            "assert result.returncode == 0, result.stderr\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        )
+        measured = subprocess.run(
+            [sys.executable, "-c", probe, *command],
+            capture_output=True, text=True, timeout=WAIT * 6, env=clean_env(), check=True,
+        )  # fmt: skip
+        return int(measured.stdout)  # KiB on Linux
+
+    small = peak_rss_kib(10, tmp_path / "small")
+    large = peak_rss_kib(34_000, tmp_path / "large")  # 64 MiB of input, 64 MiB of output
+
+    assert (tmp_path / "large" / "in.jsonl").stat().st_size > 64 * 2**20
+    assert large - small < 24 * 1024, f"peak RSS grew by {(large - small) // 1024} MiB"

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import pty
+import stat
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from aichat_adapters.stub import Fault, StubServer
 
@@ -173,3 +176,83 @@ def test_at_a_terminal_errors_are_shown_and_the_session_goes_on(stub: StubServer
     assert "try again" in stderr
     assert stdout == "Echo: second\n"  # the failed turn is not in the history
     assert prompts(stub) == ["first", "second"]
+
+
+def test_save_creates_a_private_file(stub: StubServer, tmp_path: Path) -> None:
+    saved = tmp_path / "history.json"
+
+    result = chat(stub, f"first\n/save {saved}\n")
+
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.json"]  # no temporary left
+
+
+def test_save_over_a_file_keeps_its_mode(stub: StubServer, tmp_path: Path) -> None:
+    saved = tmp_path / "history.json"
+    saved.write_text("old history that is much longer than the new one " * 10)
+    saved.chmod(0o640)
+
+    result = chat(stub, f"first\n/save {saved}\n")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(saved.read_text()) == [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": "Echo: first"},
+    ]
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_save_refuses_a_symlink_or_a_fifo(stub: StubServer, tmp_path: Path, kind: str) -> None:
+    target = tmp_path / "target.txt"
+    target.write_text("keep me\n")
+    saved = tmp_path / "history.json"
+    if kind == "symlink":
+        saved.symlink_to(target)
+    else:
+        os.mkfifo(saved)
+
+    result = chat(stub, f"first\n/save {saved}\nsecond\n")
+
+    assert result.returncode == 2
+    expected = "is a symbolic link" if kind == "symlink" else "is a named pipe (FIFO)"
+    assert result.stderr.startswith(f"error: InvalidRequestError: /save FILE {saved} {expected}")
+    assert result.stderr.count("\n") == 1
+    assert target.read_text() == "keep me\n"
+    assert len(stub.requests) == 1  # the scripted session ended at the error
+
+
+def test_at_a_terminal_a_line_that_is_not_utf8_is_named_and_the_session_goes_on(
+    stub: StubServer,
+) -> None:
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen(
+            [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=clean_env(PYTHONIOENCODING="utf-8:strict"),
+        ) as process:
+            os.close(terminal)
+            terminal = -1
+            os.write(controller, b"caf\xe9\nsecond\n/exit\n")
+            try:
+                stdout, stderr = process.communicate(timeout=WAIT)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+
+    errors = stderr.decode("utf-8", "backslashreplace")
+    assert process.returncode == 0, errors
+    assert "Traceback" not in errors
+    assert (
+        "error: InvalidRequestError: the line is not UTF-8 text (byte 0xe9 at offset 3)" in errors
+    )
+    assert stdout == b"Echo: second\n"
+    assert prompts(stub) == ["second"]

@@ -11,7 +11,6 @@ import importlib
 import math
 import os
 import re
-import sqlite3
 import sys
 import threading
 import time
@@ -377,6 +376,8 @@ def _expiry_seconds(expires: object) -> float | None:
 
 def _detect_family(path: Path) -> _Family:
     """Which browser family wrote this database, by its tables."""
+    import sqlite3  # only a cookie_file needs it
+
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
     try:
         with closing(sqlite3.connect(uri, uri=True)) as connection:

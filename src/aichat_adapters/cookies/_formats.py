@@ -15,7 +15,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from http.cookiejar import LoadError, MozillaCookieJar
+from typing import TYPE_CHECKING
 
 from aichat_adapters.cookies._select import (
     DEFAULT_DOMAIN,
@@ -27,6 +27,9 @@ from aichat_adapters.cookies._select import (
 )
 from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matches
 from aichat_core import format_cookie_header as _format_cookie_header
+
+if TYPE_CHECKING:
+    from http.cookiejar import MozillaCookieJar
 
 __all__ = [
     "NETSCAPE_HEADER",
@@ -334,6 +337,9 @@ def _load_mozilla_jar(clean: str) -> MozillaCookieJar:
     Expiry is checked by `select_entries` (curl writes 0 for session cookies,
     which the jar would count as expired), so both ``ignore_*`` flags are on.
     """
+    # Imported here: http.cookiejar pulls in urllib.request (~20 ms), needed only for cookies.txt.
+    from http.cookiejar import LoadError, MozillaCookieJar
+
     jar = MozillaCookieJar()
     try:
         # typeshed leaves the private method out, hence the ignore.

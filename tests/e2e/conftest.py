@@ -9,6 +9,7 @@ import pytest
 
 from aichat_adapters import Reply
 from aichat_adapters.stub import StubServer
+from tests.socks5 import Socks5Server
 
 from .helpers import KINDS, call, options_for
 
@@ -42,3 +43,13 @@ def complete(kind: str, stub: StubServer) -> Complete:
         return call(kind, options_for(stub, **(client or {})), messages, **params)
 
     return run
+
+
+@pytest.fixture
+def socks_proxy() -> Iterator[Socks5Server]:
+    """A SOCKS5 proxy on loopback (no auth; CONNECT to this machine only).
+
+    ``.url`` is ``socks5://127.0.0.1:PORT``; ``.connects`` counts the relayed CONNECTs.
+    """
+    with Socks5Server() as proxy:
+        yield proxy

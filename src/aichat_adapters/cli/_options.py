@@ -1,9 +1,9 @@
 """The options every command that talks to the service shares, and the one place a client is built.
 
-Options are declared once here (:func:`service_options`, :func:`cookie_options`,
-:func:`generation_options`); a command receives them as one value
-(:class:`ServiceOptions` or :class:`CookieChoice`) and turns it into a client
-with :func:`make_client` or :func:`open_client`.
+Options are declared once here (`service_options`, `cookie_options`,
+`generation_options`); a command receives them as one value
+(`ServiceOptions` or `CookieChoice`) and turns it into a client
+with `make_client` or `open_client`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ import attrs
 import click
 from click.core import ParameterSource
 
-from aichat_adapters._async_client import AsyncAichatClient
-from aichat_adapters._client import AichatClient
+from aichat_adapters import AichatClient, AsyncAichatClient
 from aichat_adapters.cli._extras import require_extra
 from aichat_adapters.cli._text import TEXT
 from aichat_adapters.cookies import (
@@ -184,7 +183,7 @@ class CookieChoice:
         """The cookie source these options ask for.
 
         ``--cookies`` gives static cookies, ``--cookies-file`` a
-        :class:`FileCookieSource`, ``--browser`` a :class:`BrowserCookieSource`;
+        `FileCookieSource`, ``--browser`` a `BrowserCookieSource`;
         with none of them on the command line, the default chain (or, under
         ``--stub``, the stub's cookies).
 
@@ -254,7 +253,7 @@ class ServiceOptions:
         )
 
     def cookie_source(self) -> Any:
-        """The cookie source for these options (see :meth:`CookieChoice.source`)."""
+        """The cookie source for these options (see `CookieChoice.source`)."""
         return self.cookies.source(stub=self.stub, domain=cookie_domain(self.base_url))
 
 
@@ -291,8 +290,8 @@ def make_client(
     """The one place the CLI builds a client from its options.
 
     Args:
-        options: The command's service options (after :func:`serving`).
-        client_class: :class:`AichatClient` or :class:`AsyncAichatClient`.
+        options: The command's service options (after `serving`).
+        client_class: `AichatClient` or `AsyncAichatClient`.
         cookie_source: A source to use instead of the one the options choose.
     """
     if options.proxy is not None and options.proxy.lower().startswith("socks"):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -253,3 +255,37 @@ async def test_behind_the_async_client(anyio_backend: str) -> None:
         assert await client.ask("again") == "Echo: again"
     assert len(fake.requests) == 3
     assert dict(fake.requests[0].headers)["cookie"] == "sid=1"
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("answer", CANNED, ids=canned_id)
+async def test_the_async_fake_answers_as_the_sync_one(
+    anyio_backend: str, answer: Answer | None
+) -> None:
+    script = () if answer is None else (answer,)
+    expected = FakeTransport(*script).send(request(), timeout=5)
+    assert await AsyncFakeTransport(*script).send(request(), timeout=5) == expected
+
+
+@pytest.mark.parametrize("kind", [FakeTransport, AsyncFakeTransport])
+def test_record_false_keeps_no_requests(kind: type[FakeTransport | AsyncFakeTransport]) -> None:
+    fake = kind("a", record=False)
+    if isinstance(fake, FakeTransport):
+        fake.send(request(), timeout=5)
+    else:
+        anyio.run(lambda: fake.send(request(), timeout=5))
+    assert fake.requests == []
+    assert repr(fake) == f"{kind.__name__}(left=0, requests=0)"
+
+
+def test_importing_the_kit_imports_no_pytest_no_server_and_starts_nothing() -> None:
+    code = (
+        "import sys, threading\n"
+        "from aichat_adapters.testing import AsyncFakeTransport, FakeTransport\n"
+        "print(sorted(m for m in ('pytest', 'uvicorn', 'httpx') if m in sys.modules))\n"
+        "import aichat_adapters.testing.plugin\n"
+        "print(sorted(m for m in ('uvicorn', 'httpx') if m in sys.modules))\n"
+        "print(threading.active_count())\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["[]", "[]", "1"]

@@ -7,8 +7,8 @@ sent. The pytest fixtures (``aichat_stub``, ``aichat_client``,
 pytest loads by itself (entry point ``aichat``).
 
 Names load on first use: pytest imports this package with its plugin in every
-run, so importing it costs nothing, imports neither pytest nor the stub's
-server, and starts nothing.
+run, so importing it costs next to nothing, imports neither pytest nor uvicorn
+nor httpx, and starts nothing.
 """
 
 from __future__ import annotations

@@ -29,18 +29,18 @@ _PLAYED = frozenset({"drop", "delay", "echo_cookie"})
 class _Script:
     """The script and the record that both fake transports keep."""
 
-    def __init__(self, *answers: Answer) -> None:
+    def __init__(self, *answers: Answer, record: bool = True) -> None:
         self._script: deque[Fault | HttpResponse] = deque(_prepare(a) for a in answers)
+        self._record = record
         self.requests: list[HttpRequest] = []
-        """The requests received so far, oldest first."""
         self.closed = False
-        """Whether ``close()`` (or ``aclose()``) was called."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(left={len(self._script)}, requests={len(self.requests)})"
 
     def _next(self, request: HttpRequest) -> Fault | HttpResponse | None:
-        self.requests.append(request)
+        if self._record:
+            self.requests.append(request)
         try:
             return self._script.popleft()
         except IndexError:  # the script is done: the echo, like the stub
@@ -63,6 +63,11 @@ class FakeTransport(_Script):
     [`RequestTimeoutError`][aichat_core.RequestTimeoutError] when ``s`` is
     longer). The faults that need a socket (``trickle``, ``large``,
     ``gzip_bomb``, ``cut``) are refused: use the stub server for those.
+
+    Args:
+        answers: The script, one answer per request, first in first out.
+        record: Keep every request in ``requests``. Turn it off for long
+            benchmarks: each kept request holds about 1 KB.
 
     Attributes:
         requests: The [`HttpRequest`][aichat_core.HttpRequest]s received, oldest first.
@@ -87,7 +92,7 @@ class AsyncFakeTransport(_Script):
     """The async twin of [`FakeTransport`][aichat_adapters.testing.FakeTransport]
     (an [`AsyncTransport`][aichat_core.AsyncTransport]), for asyncio and trio.
 
-    ``Fault.delay(s)`` sleeps with ``anyio.sleep``.
+    Takes the same arguments; ``Fault.delay(s)`` sleeps with ``anyio.sleep``.
 
     Attributes:
         requests: The [`HttpRequest`][aichat_core.HttpRequest]s received, oldest first.

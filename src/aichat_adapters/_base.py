@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from aichat_adapters.cookies import SessionJar
+    from aichat_adapters.cookies._jar import Sent
 
 __all__ = ["BaseChat", "BaseClient", "CallState", "Shared"]
 
@@ -204,20 +205,19 @@ class BaseClient:
         """Seed the session jar with the source's cookies and build the call's request."""
         jar = self._shared.jar
         jar.seed(self._checked_cookies(cookies))
-        version = jar.version
-        return self._state(prepared, jar.cookies(), version)
+        return self._state(prepared, jar.sent())
 
-    def _state(self, prepared: PreparedCall, cookies: Mapping[str, str], version: int) -> CallState:
+    def _state(self, prepared: PreparedCall, sent: Sent) -> CallState:
         options = self._options
+        headers = {"cookie": sent.header, **options.headers} if sent.header else options.headers
         request = build_request(
             prepared.prompt,
             prepared.params,
             base_url=options.base_url,
-            cookies=cookies,
-            headers=options.headers,
+            headers=headers,
             user_agent=options.user_agent(self._shared.transport),
         )
-        return CallState(request, tuple(cookies.values()), version)
+        return CallState(request, sent.values, sent.version)
 
     def _replay_state(
         self, state: CallState, prepared: PreparedCall, fresh: Mapping[str, str] | None
@@ -226,22 +226,24 @@ class BaseClient:
         jar = self._shared.jar
         if fresh is not None:
             jar.seed(self._checked_cookies(fresh))
-        if jar.version == state.version:
+        sent = jar.sent()
+        if sent.version == state.version:
             return state
-        replay = self._state(prepared, jar.cookies(), jar.version)
+        replay = self._state(prepared, sent)
         replay.refreshed = True
         return replay
 
     def _read(self, state: CallState, response: HttpResponse, sent_at: float) -> Reply:
         """Log one exchange (never its cookies) and parse the answer."""
-        request = state.request
-        logger.info(
-            "%s %s -> %d in %.1f ms",
-            request.method,
-            request.url,
-            response.status_code,
-            (time.monotonic() - sent_at) * 1000,
-        )
+        if logger.isEnabledFor(logging.INFO):
+            request = state.request
+            logger.info(
+                "%s %s -> %d in %.1f ms",
+                request.method,
+                request.url,
+                response.status_code,
+                (time.monotonic() - sent_at) * 1000,
+            )
         return parse_response(response, secrets=state.secrets)
 
     def _rotated(self, response: HttpResponse) -> Mapping[str, str] | None:

@@ -31,6 +31,17 @@ logger = logging.getLogger("aichat")
 class Plan:
     """One call's retry state: requests made, tokens spent, the wait decided for the next try."""
 
+    __slots__ = (
+        "attempts",
+        "budget",
+        "decided_for",
+        "next_wait",
+        "policy",
+        "spent",
+        "started",
+        "timeout",
+    )
+
     def __init__(self, policy: RetryPolicy, timeout: float, budget: RetryBudget | None) -> None:
         self.policy = policy
         self.timeout = timeout

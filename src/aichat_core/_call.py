@@ -52,6 +52,8 @@ def check_params(**params: Unpack[CallParams]) -> GenerationParams:
 
 def check_text(text: str, what: str = "the prompt") -> str:
     """Refuse text that UTF-8 cannot carry (a lone surrogate); return it unchanged."""
+    if text.isascii():
+        return text
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:

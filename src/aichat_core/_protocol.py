@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Collection, Mapping
+from json.encoder import encode_basestring  # json.dumps(str, ensure_ascii=False)
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 import attrs
 
+from aichat_core._call import check_text
 from aichat_core._cookies import format_cookie_header
 from aichat_core._errors import (
     APIStatusError,
@@ -127,13 +129,8 @@ def build_request(
     [`check_base_url`][aichat_core.check_base_url] and
     [`check_headers`][aichat_core.check_headers]).
     """
-    body = {
-        "message": prompt,
-        "temperature": params.temperature,
-        "presence_penalty": params.presence_penalty,
-        "top_p": params.top_p,
-        "frequency_penalty": params.frequency_penalty,
-    }
+    # What json.dumps gives for g4f's dict, built from a cached tail of the parameters.
+    body = f'{{"message": {encode_basestring(prompt)}, {_body_tail(params)}'
     merged = {
         "content-type": "application/json",
         "accept": "*/*",
@@ -150,8 +147,32 @@ def build_request(
         method="POST",
         url=f"{base_url}/api/text",
         headers=tuple(merged.items()),
-        body=json.dumps(body, ensure_ascii=False).encode(),
+        body=_utf8(body, prompt),
     )
+
+
+def _utf8(body: str, prompt: str) -> bytes:
+    try:
+        return body.encode()
+    except UnicodeEncodeError:
+        check_text(prompt)  # raises InvalidRequestError, naming the surrogate's place
+        raise
+
+
+_PARAM_KEYS = ("temperature", "presence_penalty", "top_p", "frequency_penalty")
+_TAILS: dict[tuple[object, ...], str] = {}
+
+
+def _body_tail(params: GenerationParams) -> str:
+    """``"temperature": 0.5, ...}``: the JSON body after the message, cached per value."""
+    values = (params.temperature, params.presence_penalty, params.top_p, params.frequency_penalty)
+    key = (*map(type, values), *values)  # 1 and 1.0 are equal, but not on the wire
+    tail = _TAILS.get(key)
+    if tail is None:
+        tail = json.dumps(dict(zip(_PARAM_KEYS, values, strict=True)))[1:]
+        if len(_TAILS) < 256:
+            _TAILS[key] = tail
+    return tail
 
 
 def parse_response(
@@ -230,9 +251,17 @@ def _looks_like_html(response: HttpResponse) -> bool:
     return response.content_type == "text/html" or response.body.lstrip()[:1] == b"<"
 
 
+def _text(body: bytes) -> str | bytes:
+    """UTF-8 text for ``json.loads``, or the bytes (another encoding json detects, or garbage)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+
+
 def _parse_success(response: HttpResponse, secrets: Collection[str]) -> Reply:
     try:
-        payload = json.loads(response.body)
+        payload = json.loads(_text(response.body))
     except (ValueError, RecursionError) as exc:
         excerpt = _quote(response.body[: _QUOTE * 4].decode("utf-8", "replace"), secrets)
         raise ResponseFormatError(f"the answer is not JSON: {excerpt}") from exc

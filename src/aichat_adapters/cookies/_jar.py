@@ -8,14 +8,24 @@ the source gives other cookies than before.
 from __future__ import annotations
 
 import ipaddress
+import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from aichat_adapters.cookies._select import checked, logger
 from aichat_core import domain_matches, parse_set_cookie
 
-__all__ = ["SessionJar"]
+__all__ = ["Sent", "SessionJar"]
+
+
+class Sent(NamedTuple):
+    """What a request carries from the jar (see [`SessionJar.sent`][])."""
+
+    version: int
+    header: str
+    values: tuple[str, ...]
 
 
 def _is_ip(host: str) -> bool:
@@ -43,6 +53,8 @@ class SessionJar:
         self._expires: dict[str, float] = {}
         self._seed: dict[str, str] | None = None
         self._version = 0
+        self._sent: Sent | None = None
+        self._sent_until = 0.0
 
     @property
     def version(self) -> int:
@@ -63,6 +75,25 @@ class SessionJar:
                 if self._expires.get(name, now) >= now
             }
 
+    def sent(self) -> Sent:
+        """What the next request carries: the version, the ``Cookie`` header, the values.
+
+        Cached until the cookies change or one of them expires, so a call costs
+        no formatting or checking while nothing changes.
+        """
+        now = time.time()
+        with self._lock:
+            if self._sent is None or now >= self._sent_until:
+                live = {
+                    name: value
+                    for name, value in self._cookies.items()
+                    if self._expires.get(name, now) >= now
+                }
+                header = "; ".join(f"{name}={value}" for name, value in live.items())
+                self._sent = Sent(self._version, header, tuple(live.values()))
+                self._sent_until = min(self._expires.values(), default=math.inf)
+            return self._sent
+
     def seed(self, cookies: Mapping[str, str]) -> bool:
         """Start over from the source's cookies, if they differ from the last seed.
 
@@ -80,6 +111,9 @@ class SessionJar:
             InvalidRequestError: a name or value that a ``Cookie`` header
                 cannot carry (named, never quoted).
         """
+        with self._lock:
+            if cookies == self._seed:  # the usual case: checked when first seen
+                return False
         new = checked(cookies)
         with self._lock:
             if new == self._seed:
@@ -89,6 +123,7 @@ class SessionJar:
                 return False
             self._cookies, self._expires = new, {}
             self._version += 1
+            self._sent = None
             return True
 
     def update(self, set_cookies: Iterable[str], *, now: float | None = None) -> bool:
@@ -127,6 +162,7 @@ class SessionJar:
                     self._expires[name] = cookie.expires
             if changed:
                 self._version += 1
+                self._sent = None
         if changed:
             logger.debug("cookies set by %s: %s", self.host, changed)  # names only
         return bool(changed)

@@ -161,7 +161,8 @@ def checked(cookies: Mapping[str, str]) -> dict[str, str]:
 
 def log_found(label: str, cookies: Mapping[str, str]) -> None:
     """Log at DEBUG where cookies came from, with their names (never the values)."""
-    logger.debug("cookies from %s: %s", label, list(cookies))
+    if logger.isEnabledFor(logging.DEBUG):  # (called for every request)
+        logger.debug("cookies from %s: %s", label, list(cookies))
 
 
 def not_found(label: str, reason: str) -> CookiesNotFoundError:

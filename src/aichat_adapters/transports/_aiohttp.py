@@ -16,6 +16,7 @@ from aichat_adapters.transports._body import (
     check_max_body_size,
 )
 from aichat_adapters.transports._shared import (
+    PerLoop,
     asyncio_only,
     check_proxy,
     import_extra,
@@ -68,33 +69,25 @@ class AiohttpTransport:
         self._limit = limit
         self._ssl = ssl_context(verify)
         self._max_body_size = check_max_body_size(max_body_size)
-        self._session: Any = None
-        self._loop: object = None
-        self._closed = False
+        self._sessions: PerLoop[Any] = PerLoop(self._new_session, _close_session)
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(limit={self._limit})"
 
-    def _session_here(self) -> Any:
-        loop = asyncio_only("AiohttpTransport")
-        if self._closed:
-            raise InvalidRequestError("this transport is closed")
-        if self._session is None or self._loop is not loop:
-            aiohttp = self._aiohttp
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
-                cookie_jar=aiohttp.DummyCookieJar(),  # the client keeps the cookies
-                auto_decompress=False,  # decoded by BodyReader, under the cap
-                trust_env=True,
-            )
-            self._loop = loop
-        return self._session
+    def _new_session(self) -> Any:
+        aiohttp = self._aiohttp
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
+            cookie_jar=aiohttp.DummyCookieJar(),  # the client keeps the cookies
+            auto_decompress=False,  # decoded by BodyReader, under the cap
+            trust_env=True,
+        )
 
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
         """Send one request and read the whole answer, within ``timeout`` seconds in all."""
         import asyncio  # running already: this transport is asyncio only
 
-        session = self._session_here()
+        session = await self._sessions.get(asyncio_only("AiohttpTransport"))
         aiohttp = self._aiohttp
         url = request.url
         try:
@@ -121,10 +114,12 @@ class AiohttpTransport:
             raise _error(aiohttp, exc, url) from exc
 
     async def aclose(self) -> None:
-        """Close the session of the running loop."""
-        session, self._session, self._closed = self._session, None, True
-        if session is not None and self._loop is loop_token():
-            await session.close()
+        """Close the session of the running loop (another loop's closes as that loop ends)."""
+        await self._sessions.aclose(loop_token())
+
+
+async def _close_session(session: Any) -> None:
+    await session.close()
 
 
 def _error(aiohttp: Any, exc: BaseException, url: str) -> AichatError:

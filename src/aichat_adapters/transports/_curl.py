@@ -15,6 +15,7 @@ from typing import Any
 
 from aichat_adapters.transports._body import DEFAULT_MAX_BODY_SIZE, check_max_body_size
 from aichat_adapters.transports._shared import (
+    PerLoop,
     asyncio_only,
     check_proxy,
     import_extra,
@@ -232,27 +233,18 @@ class AsyncCurlTransport:
             raise InvalidRequestError(f"limit must be a positive int, got {limit!r}")
         self._max_body_size = check_max_body_size(max_body_size)
         self._options = {**_session_options(self.impersonate, proxy, verify), "max_clients": limit}
-        self._session_class: Any = curl_cffi.requests.AsyncSession
+        session_class: Any = curl_cffi.requests.AsyncSession
         self._errors: Any = curl_cffi.CurlError
-        self._session: Any = None
-        self._loop: object = None
-        self._closed = False
+        self._sessions: PerLoop[Any] = PerLoop(
+            lambda: session_class(**self._options), _close_session
+        )
 
     def __repr__(self) -> str:
         return f"AsyncCurlTransport(impersonate={self.impersonate!r})"
 
-    def _session_here(self) -> Any:
-        loop = asyncio_only("AsyncCurlTransport")
-        if self._closed:
-            raise InvalidRequestError("this transport is closed")
-        if self._session is None or self._loop is not loop:
-            self._session = self._session_class(**self._options)
-            self._loop = loop
-        return self._session
-
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
         """Send one request and read the whole answer, within ``timeout`` seconds in all."""
-        session = self._session_here()
+        session = await self._sessions.get(asyncio_only("AsyncCurlTransport"))
         sink = _Sink(self._max_body_size)
         try:
             response = await session.request(
@@ -263,7 +255,9 @@ class AsyncCurlTransport:
         return _response(response, sink)
 
     async def aclose(self) -> None:
-        """Close the session of the running loop."""
-        session, self._session, self._closed = self._session, None, True
-        if session is not None and self._loop is loop_token():
-            await session.close()
+        """Close the session of the running loop (another loop's closes as that loop ends)."""
+        await self._sessions.aclose(loop_token())
+
+
+async def _close_session(session: Any) -> None:
+    await session.close()

@@ -24,6 +24,7 @@ from aichat_adapters.transports._body import (
 )
 from aichat_adapters.transports._shared import (
     ATTEMPT_DEADLINE,
+    PerLoop,
     check_proxy,
     loop_token,
     ssl_context,
@@ -234,8 +235,8 @@ class AsyncHttpxTransport:
     """The async twin of [`HttpxTransport`][aichat_adapters.HttpxTransport], on asyncio or trio.
 
     A client this transport builds belongs to one event loop; used under a
-    new loop (a second ``asyncio.run``), it builds a fresh pool there and lets
-    the old one go.
+    new loop (a second ``asyncio.run``), it builds a fresh pool there, and the
+    old one is closed as its own loop ends.
     """
 
     def __init__(
@@ -251,33 +252,30 @@ class AsyncHttpxTransport:
         self._owns_client = http_client is None
         self._options = _client_options(proxy, verify) if http_client is None else {}
         self._client: httpx.AsyncClient | None = http_client
-        self._loop: object = None
+        self._pools: PerLoop[httpx.AsyncClient] = PerLoop(
+            lambda: _build(httpx.AsyncClient, self._options), _close_client
+        )
         self._closed = False
 
     @classmethod
     def from_httpx(cls, transport: httpx.AsyncBaseTransport) -> AsyncHttpxTransport:
         """Wrap an httpx async transport (``httpx.MockTransport(handler)``, ...)."""
-        wrapped = cls(httpx.AsyncClient(transport=transport))
-        wrapped._owns_client = True
+        wrapped = cls()
+        wrapped._options = {"transport": transport}  # each loop's client sends through it
         return wrapped
 
-    def _client_here(self) -> httpx.AsyncClient:
-        if self._closed:
-            raise InvalidRequestError("this transport is closed")
-        client = self._client
+    async def _client_here(self) -> httpx.AsyncClient:
         if not self._owns_client:
-            assert client is not None
-            return client
-        loop = loop_token()
-        if client is None or loop is not self._loop:
-            client = self._client = _build(httpx.AsyncClient, self._options)
-            self._loop = loop
-        return client
+            if self._closed:
+                raise InvalidRequestError("this transport is closed")
+            assert self._client is not None
+            return self._client
+        return await self._pools.get(loop_token())
 
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
         """Send one request and read the whole answer, within ``timeout`` seconds in all."""
         url = request.url
-        client = self._client_here()
+        client = await self._client_here()
         deadline = time.monotonic() + timeout
         token = ATTEMPT_DEADLINE.set(deadline)
         try:
@@ -306,9 +304,13 @@ class AsyncHttpxTransport:
 
     async def aclose(self) -> None:
         """Release the connection pool (only if this transport built the client)."""
-        client, self._client, self._closed = self._client, None, True
-        if self._owns_client and client is not None and self._loop is loop_token():
-            await client.aclose()
+        self._closed = True
+        if self._owns_client:
+            await self._pools.aclose(loop_token())
+
+
+async def _close_client(client: httpx.AsyncClient) -> None:
+    await client.aclose()
 
 
 def _timed_out(url: str, timeout: float) -> RequestTimeoutError:

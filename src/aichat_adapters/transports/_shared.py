@@ -7,8 +7,9 @@ import importlib
 import os
 import ssl
 import sys
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
     import asyncio
@@ -22,6 +23,7 @@ ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
 
 __all__ = [
     "ATTEMPT_DEADLINE",
+    "PerLoop",
     "asyncio_only",
     "check_proxy",
     "import_extra",
@@ -104,3 +106,53 @@ def asyncio_only(name: str) -> asyncio.AbstractEventLoop:
         raise InvalidRequestError(
             f"{name} works on asyncio only; under trio use AsyncHttpxTransport (the default)"
         ) from None
+
+
+T = TypeVar("T")
+
+
+class PerLoop(Generic[T]):
+    """One resource (a connection pool) per event loop, closed as that loop ends.
+
+    Used under a second ``asyncio.run`` or ``trio.run``, a transport gets a new
+    pool there. The old pool's sockets belong to the old loop, which alone can
+    close them, so each pool is held open by a started async generator:
+    ``asyncio.run`` and ``trio.run`` finalize those before they return, and
+    that closes the pool while its loop still runs (no unclosed sockets, no
+    ``ResourceWarning``).
+    """
+
+    def __init__(self, build: Callable[[], T], close: Callable[[T], Awaitable[object]]) -> None:
+        self._build = build
+        self._close = close
+        self._loop: object = None
+        self._value: T | None = None
+        self._keeper: AsyncGenerator[None, None] | None = None
+        self.closed = False
+
+    async def get(self, loop: object) -> T:
+        """The resource of ``loop`` (the running one), built there on first use."""
+        if self.closed:
+            raise InvalidRequestError("this transport is closed")
+        value = self._value
+        if value is None or loop is not self._loop:
+            value = self._build()
+            keeper = _close_at_loop_end(self._close, value)
+            self._value, self._loop, self._keeper = value, loop, keeper
+            await keeper.asend(None)
+        return value
+
+    async def aclose(self, loop: object) -> None:
+        """Close the resource now if it belongs to ``loop``; else its own loop closes it."""
+        keeper, self._keeper, self._value, self.closed = self._keeper, None, None, True
+        if keeper is not None and loop is self._loop:
+            await keeper.aclose()
+
+
+async def _close_at_loop_end(
+    close: Callable[[T], Awaitable[object]], value: T
+) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await close(value)

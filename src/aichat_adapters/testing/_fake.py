@@ -147,7 +147,9 @@ def _respond(request: HttpRequest, fault: Fault | None, timeout: float) -> HttpR
         payload: object = json.loads(request.body)
     except ValueError:  # JSONDecodeError and UnicodeDecodeError
         payload = None
-    cookie = "; ".join(v for n, v in request.headers if n.lower() == "cookie")
+    cookie = ""
+    if fault is not None and fault.kind == "echo_cookie":
+        cookie = "; ".join(v for n, v in request.headers if n.lower() == "cookie")
     return _response(canned(fault, payload, cookie))
 
 

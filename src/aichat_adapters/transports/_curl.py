@@ -83,7 +83,7 @@ def _check_target(curl_cffi: Any, impersonate: object) -> str:
 
 
 def _session_options(
-    impersonate: str, proxy: str | None, verify: bool | str | os.PathLike[str]
+    curl_cffi: Any, impersonate: str, proxy: str | None, verify: bool | str | os.PathLike[str]
 ) -> dict[str, Any]:
     if not isinstance(verify, (bool, str, os.PathLike)):
         raise InvalidRequestError(
@@ -99,6 +99,8 @@ def _session_options(
         "proxy": check_proxy(proxy),
         "verify": verify,
         "allow_redirects": False,
+        # HTTP/2 over TLS only, as browsers do: on http:// no "Upgrade: h2c" request.
+        "http_version": curl_cffi.CurlHttpVersion.V2TLS,
         "discard_cookies": True,  # the client keeps the cookies, not curl
         "default_headers": True,  # the browser's own header set, agreeing with its TLS
     }
@@ -166,7 +168,7 @@ class CurlTransport:
         curl_cffi = import_extra("curl_cffi", "impersonate", _WHAT)
         self.impersonate = _check_target(curl_cffi, impersonate)
         self._max_body_size = check_max_body_size(max_body_size)
-        self._options = _session_options(self.impersonate, proxy, verify)
+        self._options = _session_options(curl_cffi, self.impersonate, proxy, verify)
         self._session_class: Any = curl_cffi.requests.Session
         self._errors: Any = curl_cffi.CurlError
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -232,7 +234,10 @@ class AsyncCurlTransport:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidRequestError(f"limit must be a positive int, got {limit!r}")
         self._max_body_size = check_max_body_size(max_body_size)
-        self._options = {**_session_options(self.impersonate, proxy, verify), "max_clients": limit}
+        self._options = {
+            **_session_options(curl_cffi, self.impersonate, proxy, verify),
+            "max_clients": limit,
+        }
         session_class: Any = curl_cffi.requests.AsyncSession
         self._errors: Any = curl_cffi.CurlError
         self._sessions: PerLoop[Any] = PerLoop(

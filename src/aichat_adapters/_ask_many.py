@@ -112,7 +112,7 @@ class AskMany:
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         assert self._group is not None
         assert self._results is not None
         self._group.cancel_scope.cancel()  # whatever is still in flight
@@ -124,7 +124,6 @@ class AskMany:
             await self._group.__aexit__(exc_type, exc, tb)
         else:
             await self._group.__aexit__(None, None, None)
-        return False
 
     def __aiter__(self) -> AsyncIterator[AskResult]:
         if self._results is None:

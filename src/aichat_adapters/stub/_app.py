@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import attrs
 
 from aichat_adapters.stub._faults import (
@@ -371,6 +372,9 @@ async def _large(send: Send, fault: Fault) -> None:
     await _start(send, 200, fault.headers, fault.size if fault.content_length else None)
     for chunk in large_body(fault.size):
         await _body(send, chunk, more=True)
+        # Let the loop see a lost connection: without a pause to write (backpressure),
+        # uvicorn's send never yields, and asyncio warns of every write after the loss.
+        await anyio.lowlevel.checkpoint()
     await _body(send, b"", more=False)
 
 

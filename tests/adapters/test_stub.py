@@ -762,3 +762,13 @@ def test_a_client_that_stops_reading_a_large_body_leaves_no_noise(
                     break
         wait_until(lambda: stub.in_flight == 0)
     assert post_ok(stub)
+
+
+def test_a_recorded_request_hides_its_cookie_in_repr(
+    stub: StubServer, client: httpx.Client
+) -> None:
+    post(client, headers={"cookie": "sid=s3cret-value", "x-custom": "shown"})
+    (request,) = stub.requests
+    assert request.cookies == {"sid": "s3cret-value"}
+    assert "s3cret" not in repr(request)
+    assert "shown" in repr(request)

@@ -40,6 +40,10 @@ _UNAVAILABLE = Fault.status(503, retry_after=1)
 _CHALLENGE = Fault.challenge()
 
 
+def _headers_repr(headers: Mapping[str, str]) -> str:
+    return repr({n: "<hidden>" if n == "cookie" else v for n, v in headers.items()})
+
+
 @attrs.frozen
 class RecordedRequest:
     """One request as the stub received it.
@@ -47,14 +51,15 @@ class RecordedRequest:
     Attributes:
         method: The HTTP method, e.g. ``"POST"``.
         path: The path, without the query string.
-        headers: The headers, names in lower case; repeated headers joined.
+        headers: The headers, names in lower case; repeated headers joined
+            (``repr`` hides the ``Cookie`` value).
         body: The raw body.
         json: The body parsed as JSON, or ``None`` when it is not JSON.
     """
 
     method: str
     path: str
-    headers: Mapping[str, str]
+    headers: Mapping[str, str] = attrs.field(repr=_headers_repr)
     body: bytes
     json: object | None
 

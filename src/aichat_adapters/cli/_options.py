@@ -40,12 +40,15 @@ __all__ = [
     "cookie_options",
     "generation_options",
     "make_client",
+    "parse_headers",
     "open_client",
     "serving",
     "service_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+TRANSPORTS = ("httpx", "curl", "aiohttp")
 ClientT = TypeVar("ClientT", AichatClient, AsyncAichatClient)
 
 #: What ``--stub`` sends when no cookie option is given: the stub asks for none.
@@ -123,6 +126,38 @@ _SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
         "--stub",
         is_flag=True,
         help="Start the local stub server in this process and ask it (no network, no cookies).",
+    ),
+    click.option(
+        "--transport",
+        type=click.Choice(TRANSPORTS),
+        default=None,
+        help=(
+            "How requests are sent: httpx (the default), curl (a browser's TLS fingerprint; "
+            "the 'impersonate' extra) or aiohttp (batch only; the 'aiohttp' extra)."
+        ),
+    ),
+    click.option(
+        "--impersonate",
+        type=TEXT,
+        metavar="TARGET",
+        help=(
+            "The browser curl shakes hands as, e.g. chrome, safari, firefox, chrome131 "
+            "(implies --transport curl) [default: chrome]."
+        ),
+    ),
+    click.option(
+        "--user-agent",
+        type=TEXT,
+        metavar="UA",
+        help="The User-Agent to send (with curl, the impersonated browser's by default).",
+    ),
+    click.option(
+        "--header",
+        "headers",
+        type=TEXT,
+        multiple=True,
+        metavar="'NAME: VALUE'",
+        help="An extra header; repeat for more. Replaces a default of the same name.",
     ),
 )
 
@@ -238,11 +273,25 @@ class ServiceOptions:
     timeout: float = 60.0
     max_retries: int = 2
     stub: bool = False
+    transport: str = "httpx"
+    impersonate: str | None = None
+    headers: dict[str, str] = attrs.field(factory=dict, repr=False)  # may hold credentials
 
     @classmethod
     def pop_from(cls, params: dict[str, Any]) -> ServiceOptions:
         """Take the service options out of a command's parameters."""
         cookies = CookieChoice.pop_from(params)
+        impersonate = params.pop("impersonate")
+        transport = params.pop("transport")
+        if impersonate is not None and transport not in (None, "curl"):
+            raise click.UsageError(
+                f"--impersonate needs --transport curl, not {transport}",
+                click.get_current_context(silent=True),
+            )
+        headers = parse_headers(params.pop("headers"))
+        user_agent = params.pop("user_agent")
+        if user_agent is not None:
+            headers["user-agent"] = user_agent
         return cls(
             base_url=params.pop("base_url"),
             cookies=cookies,
@@ -250,11 +299,51 @@ class ServiceOptions:
             timeout=params.pop("timeout"),
             max_retries=params.pop("max_retries"),
             stub=params.pop("stub"),
+            transport="curl" if impersonate is not None else transport or "httpx",
+            impersonate=impersonate,
+            headers=headers,
         )
 
     def cookie_source(self) -> Any:
         """The cookie source for these options (see `CookieChoice.source`)."""
         return self.cookies.source(stub=self.stub, domain=cookie_domain(self.base_url))
+
+
+def parse_headers(values: Sequence[str]) -> dict[str, str]:
+    """``--header 'Name: value'`` options as a mapping (checked again by the client)."""
+    headers: dict[str, str] = {}
+    for value in values:
+        name, colon, rest = value.partition(":")
+        if not colon or not name.strip():
+            raise click.UsageError(
+                f"--header takes 'Name: value', not {value[:60]!r}",
+                click.get_current_context(silent=True),
+            )
+        headers[name.strip().lower()] = rest.strip()
+    return headers
+
+
+def _transport(options: ServiceOptions, client_class: type[Any]) -> Any:
+    """The transport ``--transport``/``--impersonate`` ask for, or ``None`` for the default."""
+    is_async = client_class is AsyncAichatClient
+    if options.transport == "curl":
+        require_extra("curl_cffi", "impersonate", "--transport curl")
+        from aichat_adapters import AsyncCurlTransport, CurlTransport
+
+        curl = AsyncCurlTransport if is_async else CurlTransport
+        return curl(impersonate=options.impersonate or "chrome", proxy=options.proxy)
+    if options.transport == "aiohttp":
+        if not is_async:
+            raise click.UsageError(
+                "--transport aiohttp is async only: use it with 'aichat batch' "
+                "(ask and chat take httpx or curl)",
+                click.get_current_context(silent=True),
+            )
+        require_extra("aiohttp", "aiohttp", "--transport aiohttp")
+        from aichat_adapters import AiohttpTransport
+
+        return AiohttpTransport(proxy=options.proxy)
+    return None
 
 
 def cookie_options(function: F) -> F:
@@ -296,12 +385,15 @@ def make_client(
     """
     if options.proxy is not None and options.proxy.lower().startswith("socks"):
         require_extra("socksio", "socks", "a SOCKS proxy (--proxy socks5://...)")
+    transport = _transport(options, client_class)
     return client_class(
         cookie_source=options.cookie_source() if cookie_source is None else cookie_source,
         base_url=options.base_url,
-        proxy=options.proxy,
+        proxy=options.proxy if transport is None else None,
         timeout=options.timeout,
         max_retries=options.max_retries,
+        headers=options.headers,
+        transport=transport,
     )
 
 

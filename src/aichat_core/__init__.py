@@ -1,11 +1,19 @@
 """aichat_core: the pure heart of aichat-client. No I/O, no HTTP library."""
 
 from aichat_core._call import CallParams, PreparedCall, check_params, check_text, prepare_call
-from aichat_core._cookies import domain_matches, format_cookie_header, parse_cookie_header
+from aichat_core._cookies import (
+    SetCookie,
+    domain_matches,
+    format_cookie_header,
+    parse_cookie_date,
+    parse_cookie_header,
+    parse_set_cookie,
+)
 from aichat_core._errors import (
     AichatError,
     APIStatusError,
     AuthenticationError,
+    CertificateError,
     ChallengeError,
     ConnectError,
     CookiesNotFoundError,
@@ -17,28 +25,39 @@ from aichat_core._errors import (
     ServiceError,
     TransportError,
 )
-from aichat_core._http import HttpRequest, HttpResponse
+from aichat_core._http import HttpRequest, HttpResponse, check_headers
 from aichat_core._messages import Conversation, Message, MessagesInput, Role, to_messages
 from aichat_core._params import MODEL, GenerationParams, check_model
-from aichat_core._ports import AsyncCookieSource, AsyncTransport, CookieSource, Transport
+from aichat_core._ports import (
+    AsyncCookieSource,
+    AsyncRefreshableCookieSource,
+    AsyncTransport,
+    CookieSource,
+    RefreshableCookieSource,
+    Transport,
+    WriteBackCookieSource,
+)
 from aichat_core._prompt import format_prompt
 from aichat_core._protocol import (
     DEFAULT_BASE_URL,
     USER_AGENT,
     Reply,
+    base_url_host,
     build_request,
     check_base_url,
     parse_response,
 )
-from aichat_core._retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from aichat_core._retry import RETRY_STATUSES, RetryBudget, RetryPolicy, parse_retry_after
 
 __all__ = [
     "APIStatusError",
     "AichatError",
     "AsyncCookieSource",
+    "AsyncRefreshableCookieSource",
     "AsyncTransport",
     "AuthenticationError",
     "CallParams",
+    "CertificateError",
     "ChallengeError",
     "ConnectError",
     "Conversation",
@@ -55,27 +74,35 @@ __all__ = [
     "PreparedCall",
     "RETRY_STATUSES",
     "RateLimitError",
+    "RefreshableCookieSource",
     "Reply",
     "RequestTimeoutError",
     "ResponseFormatError",
+    "RetryBudget",
     "RetryPolicy",
     "Role",
     "ServerError",
     "ServiceError",
+    "SetCookie",
     "Transport",
     "TransportError",
     "USER_AGENT",
+    "WriteBackCookieSource",
+    "base_url_host",
     "build_request",
     "check_base_url",
+    "check_headers",
     "check_model",
     "check_params",
     "check_text",
     "domain_matches",
     "format_cookie_header",
     "format_prompt",
+    "parse_cookie_date",
     "parse_cookie_header",
     "parse_response",
     "parse_retry_after",
+    "parse_set_cookie",
     "prepare_call",
     "to_messages",
 ]

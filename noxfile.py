@@ -42,9 +42,18 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the sources and the tests."""
+    """mypy --strict on the sources and the tests; misspelt call parameters must fail it."""
     install(session, "typecheck")
     session.run("mypy")
+    must_fail = "tests/typing/misspelt_params.py"
+    report = session.run(
+        "mypy", "--strict", "--no-error-summary", must_fail, silent=True, success_codes=[1]
+    )
+    flagged = {int(line.split(":")[1]) for line in str(report).splitlines() if ": error:" in line}
+    with open(must_fail, encoding="utf-8") as file:
+        marked = {n for n, line in enumerate(file, 1) if line.rstrip().endswith("# type error")}
+    if flagged != marked:
+        session.error(f"{must_fail}: errors on lines {sorted(flagged)}, marked {sorted(marked)}")
 
 
 @nox.session
@@ -66,6 +75,14 @@ def g4f(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against raw httpx, measured in the same run (not a default session)."""
-    install(session, "bench")
-    session.run("python", "benchmarks/bench_client.py", *session.posargs)
+    """Benchmarks against raw httpx and raw aiohttp, in one run (not a default session).
+
+    ``nox -s bench -- --quick`` for a short run; ``python benchmarks/profile_client.py``
+    profiles the SDK's own cost per call.
+    """
+    # Every transport's extra; raw httpx and raw aiohttp are the baselines; trio for anyio;
+    # httptools makes the stub server (the bottleneck at c=50) faster.
+    session.install(
+        "-e", ".[stub,impersonate,aiohttp]", "httpx", "aiohttp", "anyio[trio]", "httptools"
+    )
+    session.run("python", "benchmarks/run.py", *session.posargs)

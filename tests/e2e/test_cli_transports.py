@@ -1,4 +1,4 @@
-"""``aichat`` with --transport, --impersonate, --user-agent and --header, against the stub."""
+"""``aichat`` with --transport, --impersonate, --user-agent, --header and --save-cookies."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aichat_adapters.stub import StubServer
+from aichat_adapters.stub import Fault, StubServer
 from aichat_core import USER_AGENT
 
 from .test_cli import run
@@ -106,3 +106,49 @@ def test_bad_transport_options_exit_2_with_one_line(
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert stub.requests == []
+
+
+NETSCAPE = (
+    "# Netscape HTTP Cookie File\n"
+    "127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\told-s3cr3t-value\n"
+    ".example.com\tTRUE\t/\tFALSE\t0\tkeep\tother-site-value\n"
+)
+
+
+def test_save_cookies_writes_rotated_cookies_back(stub: StubServer, tmp_path: Path) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_text(NETSCAPE)
+    path.chmod(0o600)
+    stub.enqueue(Fault.set_cookie("session=new-s3cr3t-value; Path=/"))
+    args = ["--base-url", stub.url, "--cookies-file", str(path), "--save-cookies"]
+
+    first = run("ask", *args, "one")
+    second = run("ask", "--base-url", stub.url, "--cookies-file", str(path), "two")
+
+    assert (first.returncode, second.returncode) == (0, 0), first.stderr + second.stderr
+    assert [r.cookies for r in stub.requests] == [
+        {"session": "old-s3cr3t-value"},
+        {"session": "new-s3cr3t-value"},  # read back from the file by a new process
+    ]
+    assert "keep\tother-site-value" in path.read_text()
+    assert "new-s3cr3t-value" not in first.stderr + first.stdout
+
+
+def test_save_cookies_needs_a_cookies_file(stub: StubServer) -> None:
+    done = run("ask", "--base-url", stub.url, "--cookies", COOKIES, "--save-cookies", "Hi")
+
+    assert done.returncode == 2
+    assert "--save-cookies saves to the cookies file" in done.stderr
+    assert stub.requests == []
+
+
+def test_without_save_cookies_the_file_is_left_alone(stub: StubServer, tmp_path: Path) -> None:
+    path = tmp_path / "cookies.txt"
+    path.write_text(NETSCAPE)
+    path.chmod(0o600)
+    stub.enqueue(Fault.set_cookie("session=new-s3cr3t-value"))
+
+    done = run("ask", "--base-url", stub.url, "--cookies-file", str(path), "Hi")
+
+    assert done.returncode == 0, done.stderr
+    assert path.read_text() == NETSCAPE

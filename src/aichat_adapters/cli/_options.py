@@ -128,6 +128,14 @@ _SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
         help="Start the local stub server in this process and ask it (no network, no cookies).",
     ),
     click.option(
+        "--save-cookies",
+        is_flag=True,
+        help=(
+            "Save the cookies the site rotates back to --cookies-file (AICHAT_COOKIES_FILE), "
+            "in its own format, mode 0600."
+        ),
+    ),
+    click.option(
         "--transport",
         type=click.Choice(TRANSPORTS),
         default=None,
@@ -273,6 +281,7 @@ class ServiceOptions:
     timeout: float = 60.0
     max_retries: int = 2
     stub: bool = False
+    save_cookies: bool = False
     transport: str = "httpx"
     impersonate: str | None = None
     headers: dict[str, str] = attrs.field(factory=dict, repr=False)  # may hold credentials
@@ -299,14 +308,28 @@ class ServiceOptions:
             timeout=params.pop("timeout"),
             max_retries=params.pop("max_retries"),
             stub=params.pop("stub"),
+            save_cookies=params.pop("save_cookies"),
             transport="curl" if impersonate is not None else transport or "httpx",
             impersonate=impersonate,
             headers=headers,
         )
 
     def cookie_source(self) -> Any:
-        """The cookie source for these options (see `CookieChoice.source`)."""
-        return self.cookies.source(stub=self.stub, domain=cookie_domain(self.base_url))
+        """The cookie source for these options (see `CookieChoice.source`).
+
+        With ``--save-cookies``, the cookies file, saving what the site rotates.
+        """
+        domain = cookie_domain(self.base_url)
+        if not self.save_cookies:
+            return self.cookies.source(stub=self.stub, domain=domain)
+        path = self.cookies.cookies_file
+        if path is None or self.cookies.chosen() in ("cookies", "browser"):
+            raise click.UsageError(
+                "--save-cookies saves to the cookies file: give --cookies-file "
+                "(or AICHAT_COOKIES_FILE)",
+                click.get_current_context(silent=True),
+            )
+        return FileCookieSource(path, domain=domain, write_back=True)
 
 
 def parse_headers(values: Sequence[str]) -> dict[str, str]:

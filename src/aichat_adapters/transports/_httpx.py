@@ -288,12 +288,7 @@ class AsyncHttpxTransport:
                     async for chunk in response.stream:  # type: ignore[union-attr]
                         body.feed(chunk)
                 else:
-                    raw = typing.cast("typing.AsyncGenerator[bytes, None]", response.aiter_raw())
-                    async with aclosing(raw) as chunks:
-                        async for chunk in chunks:
-                            body.feed(chunk)
-                            if time.monotonic() > deadline:
-                                raise _timed_out(url, timeout)
+                    await self._read_raw(response, body, deadline, timeout)
                 return _response(response, body.finish())
             finally:
                 await response.aclose()
@@ -301,6 +296,40 @@ class AsyncHttpxTransport:
             raise map_httpx_error(exc, url) from exc
         finally:
             ATTEMPT_DEADLINE.reset(token)
+
+    async def _read_raw(
+        self, response: httpx.Response, body: BodyReader, deadline: float, timeout: float
+    ) -> None:
+        """Feed the raw body to ``body``, leaving none of httpx's async generators suspended.
+
+        The body comes through five nested async generators (httpx's and
+        httpcore's); trio warns about each one left suspended. So when the body
+        is refused (too large, too late), a client this transport built is
+        made to fail its next socket read (the attempt's deadline is set in the
+        past): the error ends every generator on its way out, and the refusal
+        is raised after. A user's own client has no such hook: it stops at once.
+        """
+        refused: AichatError | None = None
+        raw = typing.cast("typing.AsyncGenerator[bytes, None]", response.aiter_raw())
+        try:
+            async with aclosing(raw) as chunks:
+                async for chunk in chunks:
+                    if refused is not None:
+                        continue  # bytes httpx holds already; the next read fails
+                    try:
+                        body.feed(chunk)
+                        if time.monotonic() > deadline:
+                            raise _timed_out(str(response.request.url), timeout)
+                    except AichatError as error:
+                        if not self._owns_client:
+                            raise
+                        refused = error
+                        ATTEMPT_DEADLINE.set(0.0)
+        except httpx.HTTPError:
+            if refused is None:
+                raise
+        if refused is not None:
+            raise refused
 
     async def aclose(self) -> None:
         """Release the connection pool (only if this transport built the client)."""

@@ -1,4 +1,4 @@
-"""The exception tree: every error the SDK raises is an :class:`AichatError`."""
+"""The exception tree: every error the SDK raises is an `AichatError`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Chat messages, and turning what users pass into a tuple of :class:`Message`."""
+"""Chat messages, and turning what users pass into a tuple of `Message`."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _check_content(_instance: Any, _attribute: Any, value: Any) -> None:
 
 @attrs.frozen
 class Message:
-    """One chat message: a :class:`Role` and its text."""
+    """One chat message: a [`Role`][aichat_core.Role] and its text."""
 
     role: Role = attrs.field(converter=_to_role)
     content: str = attrs.field(validator=_check_content)
@@ -109,13 +109,13 @@ def _join_parts(content: Any) -> Any:
 
 MessagesInput: TypeAlias = str | Message | Mapping[str, Any] | Iterable[Message | Mapping[str, Any]]
 """What the clients accept as messages: a string (one user message), a
-:class:`Message`, a dict, or a sequence of messages and dicts."""
+[`Message`][aichat_core.Message], a dict, or a sequence of messages and dicts."""
 
 
 def to_messages(messages: MessagesInput) -> tuple[Message, ...]:
     """Normalise any accepted input into a non-empty tuple of messages.
 
-    Raises :class:`InvalidRequestError` for anything else.
+    Raises [`InvalidRequestError`][aichat_core.InvalidRequestError] for anything else.
     """
     if isinstance(messages, str):
         return (Message.user(messages),)

@@ -46,7 +46,8 @@ class GenerationParams:
     def merged(self, **overrides: float | None) -> GenerationParams:
         """A copy with the given parameters replaced; ``None`` values are ignored.
 
-        Raises :class:`InvalidRequestError` for an unknown parameter name.
+        Raises [`InvalidRequestError`][aichat_core.InvalidRequestError] for an unknown
+        parameter name.
         """
         names = {field.name for field in attrs.fields(GenerationParams)}
         unknown = sorted(set(overrides) - names)

@@ -89,7 +89,7 @@ class Transport(Protocol):
 
 
 class AsyncTransport(Protocol):
-    """The awaitable twin of :class:`Transport`."""
+    """The awaitable twin of [`Transport`][aichat_core.Transport]."""
 
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse: ...
 

@@ -344,7 +344,7 @@ def test_rookiepy_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_p
         ((name, reason),) = error.tried
         assert name == "browser"
         assert reason.startswith("rookiepy is not installed")
-        assert 'pip install "aichat-client[browser]"' in str(error)
+        assert 'pip install -e ".[browser]"' in str(error)
 
 
 def test_cookie_file_under_the_home_folder(home: Path) -> None:

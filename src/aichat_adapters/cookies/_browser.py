@@ -34,7 +34,7 @@ from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matche
 
 __all__ = ["BROWSERS", "DEFAULT_CACHE_TTL", "BrowserCookieSource"]
 
-_INSTALL = 'pip install "aichat-client[browser]"'
+_INSTALL = 'pip install -e ".[browser]" (from a checkout of aichat-client)'
 
 _Family = Literal["chromium", "firefox", "safari"]
 
@@ -54,7 +54,7 @@ _BROWSERS: Final[Mapping[str, tuple[str, _Family]]] = {
     "safari": ("safari", "safari"),
 }
 
-#: Every browser name :class:`BrowserCookieSource` accepts, in the order it tries them.
+#: Every browser name `BrowserCookieSource` accepts, in the order it tries them.
 BROWSERS: Final[tuple[str, ...]] = tuple(_BROWSERS)
 
 # Firefox 142 and later store ``expiry`` in milliseconds and rookiepy passes the
@@ -120,11 +120,12 @@ def _to_path(value: str | os.PathLike[str] | None) -> Path | None:
 class BrowserCookieSource:
     """Reads the site's cookies from a browser profile on this machine, via rookiepy.
 
-    Needs the ``browser`` extra (``pip install "aichat-client[browser]"``).
-    rookiepy is imported on the first :meth:`get_cookies` call, not before.
+    Needs the ``browser`` extra (from a checkout: ``pip install -e ".[browser]"``).
+    rookiepy is imported on the first `get_cookies()` call, not before.
 
     Attributes:
-        browser: One of :data:`BROWSERS` (``"chrome"``, ``"firefox"``, ...).
+        browser: One of [`BROWSERS`][aichat_adapters.cookies.BROWSERS]
+            (``"chrome"``, ``"firefox"``, ...).
             ``None`` tries them all in that order; the first with cookies for
             the domain wins (cookies from several browsers are never merged).
         cookie_file: A profile's cookie database to read instead of looking
@@ -317,7 +318,7 @@ def _fail(reason: str) -> Callable[[], object]:
 
 
 def _call_rookiepy(read: Callable[[], object]) -> object:
-    """Run a rookiepy read, turning every failure of it into :class:`_Unreadable`."""
+    """Run a rookiepy read, turning every failure of it into `_Unreadable`."""
     try:
         return read()
     except _Unreadable:

@@ -1,0 +1,287 @@
+"""The transport contract, end to end over loopback against the stub, for every row of the table.
+
+Each test runs once per transport and event loop (see ``rows.py``): the same
+bytes on the wire, the same typed errors, the same retries, the same hard
+time bounds, the same body cap, and nothing left open after ``close()``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aichat_adapters import (
+    AichatError,
+    APIStatusError,
+    AuthenticationError,
+    ChallengeError,
+    ConnectError,
+    InvalidRequestError,
+    RateLimitError,
+    RequestTimeoutError,
+    ResponseFormatError,
+    ServerError,
+    ServiceError,
+)
+from aichat_adapters.stub import Fault, StubServer
+from aichat_core import USER_AGENT, GenerationParams, build_request
+from tests.leaks import open_fds, settle, wait_for
+
+from .rows import COOKIES, Row, options_for
+
+PROMPT = 'Grüße, 世界: "quotes", \\ and emoji 🙂'
+PARAMS: dict[str, Any] = {
+    "temperature": 0.3,
+    "top_p": 0.9,
+    "presence_penalty": 0.5,
+    "frequency_penalty": -1,
+}
+CAP = 100_000
+"""The body cap of the cap tests: small, so that a refused body is quick to send."""
+SLACK = 0.5
+"""How far past ``timeout`` or ``deadline`` a call may end (issue 8)."""
+
+
+def test_success_puts_the_same_bytes_on_the_wire(row: Row, stub: StubServer) -> None:
+    reply = row.call(options_for(stub), PROMPT, **PARAMS)
+
+    assert reply.text == "Echo: " + PROMPT
+    assert (reply.attempts, reply.status_code) == (1, 200)
+    expected = build_request(PROMPT, GenerationParams(**PARAMS), base_url=stub.url, cookies=COOKIES)
+    [sent] = stub.requests
+    assert (sent.method, sent.path) == ("POST", "/api/text")
+    assert sent.body == expected.body
+    assert sent.headers["cookie"] == "cf_clearance=s3cr3t-clearance; session=s3cr3t-session"
+    assert sent.headers["content-type"] == "application/json"
+    assert sent.headers["origin"] == stub.url
+    assert sent.headers["referer"] == f"{stub.url}/chat"
+    assert "upgrade" not in sent.headers  # no browser asks for h2c
+
+
+def test_user_agent_is_ours_or_the_browsers(row: Row, stub: StubServer) -> None:
+    row.call(options_for(stub))
+
+    [sent] = stub.requests
+    agent = sent.headers["user-agent"]
+    if row.browser:
+        # The browser's own header set, agreeing with its TLS fingerprint: not our Chrome.
+        assert agent != USER_AGENT
+        assert "Chrome/" in agent
+        assert f'v="{agent.split("Chrome/")[1].split(".")[0]}"' in sent.headers["sec-ch-ua"]
+    else:
+        assert agent == USER_AGENT
+        assert "sec-ch-ua" not in sent.headers
+
+
+def test_a_user_agent_given_in_headers_wins(row: Row, stub: StubServer) -> None:
+    row.call(options_for(stub, headers={"User-Agent": "contract-test/1.0"}))
+
+    [sent] = stub.requests
+    assert sent.headers["user-agent"] == "contract-test/1.0"  # one value, not joined
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_type", "status"),
+    [
+        pytest.param(Fault.refuse("quota exceeded"), ServiceError, None, id="refusal"),
+        pytest.param(Fault.challenge(), ChallengeError, 403, id="challenge"),
+        pytest.param(Fault.status(401), AuthenticationError, 401, id="401"),
+        pytest.param(Fault.status(403), AuthenticationError, 403, id="403"),
+        pytest.param(Fault.status(429), RateLimitError, 429, id="429"),
+        pytest.param(Fault.status(503), ServerError, 503, id="503"),
+        pytest.param(Fault.status(418), APIStatusError, 418, id="418"),
+        pytest.param(Fault.redirect(), APIStatusError, 302, id="redirect"),
+        pytest.param(Fault.malformed(), ResponseFormatError, None, id="malformed"),
+        pytest.param(Fault.drop(), ConnectError, None, id="drop"),
+        pytest.param(Fault.cut(), ConnectError, None, id="cut-fin"),
+        pytest.param(Fault.cut(reset=True), ConnectError, None, id="cut-rst"),
+    ],
+)
+def test_each_fault_raises_its_error_class(
+    row: Row, stub: StubServer, fault: Fault, error_type: type[AichatError], status: int | None
+) -> None:
+    stub.enqueue(fault)
+
+    with pytest.raises(error_type) as caught:
+        row.call(options_for(stub))
+
+    assert type(caught.value) is error_type
+    assert caught.value.attempts == 1
+    assert len(stub.requests) == 1
+    if status is not None:
+        assert isinstance(caught.value, APIStatusError)
+        assert caught.value.status_code == status
+
+
+def test_503_and_429_with_retry_after_are_retried(row: Row, stub: StubServer) -> None:
+    # The backoff waits at most 50 ms: only Retry-After explains a one-second wait.
+    stub.enqueue(Fault.status(503), Fault.status(429, retry_after=1))
+
+    result = row.timed(options_for(stub, max_retries=2))
+
+    assert result.reply().attempts == 3
+    assert len(stub.requests) == 3
+    assert result.seconds >= 0.95
+
+
+def test_dropped_connections_are_retried(row: Row, stub: StubServer) -> None:
+    stub.enqueue(Fault.drop(), Fault.drop())
+
+    reply = row.call(options_for(stub, max_retries=2))
+
+    assert reply.text == "Echo: Hi"
+    assert reply.attempts == 3
+    assert len(stub.requests) == 3
+
+
+def test_a_drop_on_a_reused_connection_is_one_counted_attempt(
+    row: Row, stub: StubServer, request: pytest.FixtureRequest
+) -> None:
+    if row.name.startswith("curl-"):
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="libcurl resends a request, unasked and uncounted, when a reused "
+                "keep-alive connection closes before any answer (no option turns it off)",
+            )
+        )
+    stub.enqueue(Fault.reply("first"), Fault.drop(), Fault.reply("resent"))
+
+    first, second = row.calls(options_for(stub), ["first", "second"])
+
+    assert first.reply().text == "first"
+    assert isinstance(second.outcome, ConnectError)
+    assert second.outcome.attempts == 1
+    assert len(stub.requests) == 2  # every request on the wire is an attempt
+
+
+def test_retries_stop_at_max_retries(row: Row, stub: StubServer) -> None:
+    stub.enqueue(*[Fault.status(500)] * 3, Fault.reply("too late"))
+
+    with pytest.raises(ServerError) as caught:
+        row.call(options_for(stub, max_retries=2))
+
+    assert caught.value.attempts == 3
+    assert len(stub.requests) == 3
+
+
+def test_slow_headers_time_out(row: Row, stub: StubServer) -> None:
+    stub.enqueue(Fault.delay(3))
+
+    result = row.timed(options_for(stub, timeout=0.3))
+
+    assert isinstance(result.outcome, RequestTimeoutError)
+    assert result.outcome.attempts == 1
+    assert result.seconds < 0.3 + SLACK
+
+
+def test_a_trickled_body_times_out_within_the_attempt(row: Row, stub: StubServer) -> None:
+    # Each byte comes within 0.25 s, so only a bound on the whole attempt stops it
+    # before the last one (2 s): a per-read timeout would let the call succeed.
+    stub.enqueue(Fault.trickle(interval=0.25, tail=8))
+
+    result = row.timed(options_for(stub, timeout=0.5))
+
+    assert isinstance(result.outcome, RequestTimeoutError), result.outcome
+    assert result.outcome.attempts == 1
+    assert result.seconds < 0.5 + SLACK
+
+
+def test_the_deadline_cuts_the_whole_call(row: Row, stub: StubServer) -> None:
+    # Four trickled attempts of 0.6 s each would take 2.4 s; the deadline allows 1 s.
+    stub.enqueue(*[Fault.trickle(interval=0.25, tail=8)] * 4)
+
+    result = row.timed(options_for(stub, timeout=0.6, deadline=1.0, max_retries=3))
+
+    assert isinstance(result.outcome, RequestTimeoutError), result.outcome
+    assert 1 <= result.outcome.attempts <= 2
+    assert result.seconds < 1.0 + SLACK
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed(row: Row, stub: StubServer, status: int) -> None:
+    # The target is the stub itself: a client that followed would be seen there.
+    stub.enqueue(Fault.redirect(f"{stub.url}/api/text?followed=1", status=status))
+
+    with pytest.raises(APIStatusError) as caught:
+        row.call(options_for(stub))
+
+    assert caught.value.status_code == status
+    assert len(stub.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault.large(1 << 20), id="content-length"),
+        pytest.param(Fault.large(1 << 20, content_length=False), id="chunked"),
+        pytest.param(Fault.gzip_bomb(64 << 20), id="gzip-bomb"),
+    ],
+)
+def test_a_body_over_the_cap_is_refused(row: Row, stub: StubServer, fault: Fault) -> None:
+    stub.enqueue(fault)
+
+    with pytest.raises(ResponseFormatError, match=f"larger than {CAP} bytes") as caught:
+        row.call(options_for(stub), transport_options={"max_body_size": CAP})
+
+    assert caught.value.attempts == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        pytest.param(Fault.large(CAP), id="plain"),
+        pytest.param(Fault.gzip_bomb(CAP), id="gzip"),
+    ],
+)
+def test_a_body_at_the_cap_is_read(row: Row, stub: StubServer, fault: Fault) -> None:
+    stub.enqueue(fault)
+
+    reply = row.call(options_for(stub), transport_options={"max_body_size": CAP})
+
+    assert reply.text == "a" * (CAP - len('{"response":true,"message":""}'))
+
+
+def test_nothing_is_left_open_after_close(row: Row, stub: StubServer) -> None:
+    row.call(options_for(stub))  # the libraries' one-time descriptors, if any
+    before = settle(stub)
+    stub.enqueue(
+        Fault.drop(),  # first, on a new connection (see test_a_drop_on_a_reused_connection)
+        Fault.reply("ok"),
+        Fault.cut(reset=True),
+        Fault.trickle(interval=0.25, tail=8),
+        Fault.large(1 << 20, content_length=False),
+        Fault.status(503),
+    )
+    prompts = ["drop", "ok", "reset", "trickle", "large", "503", "ok again"]
+
+    results = row.calls(
+        options_for(stub, timeout=0.5), prompts, transport_options={"max_body_size": CAP}
+    )
+
+    kinds = [type(result.outcome).__name__ for result in results]
+    assert kinds == [
+        "ConnectError",
+        "Reply",
+        "ConnectError",
+        "RequestTimeoutError",
+        "ResponseFormatError",
+        "ServerError",
+        "Reply",
+    ]
+    assert wait_for(lambda: stub.in_flight == 0), "the stub still serves a request"
+    assert wait_for(lambda: len(open_fds()) <= before), f"left open: {open_fds()}"
+
+
+def test_an_asyncio_only_transport_under_trio_is_refused(
+    refused_row: Row, stub: StubServer
+) -> None:
+    results = refused_row.calls(options_for(stub), ["one", "two"])
+
+    for result in results:
+        error = result.outcome
+        assert isinstance(error, InvalidRequestError)
+        assert "asyncio" in str(error)
+        assert "AsyncHttpxTransport" in str(error)  # what to use instead
+    assert stub.requests == []

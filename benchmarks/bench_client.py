@@ -1,150 +1,189 @@
-"""The SDK's cost per call against a bare httpx POST, over loopback, in the same run.
+"""The SDK's cost per call at c=1 against a bare httpx POST, over loopback, in the same run.
 
-Run with ``nox -s bench`` (or ``python benchmarks/bench_client.py [CALLS] [ROUNDS]``).
-Variants are interleaved round by round so that drift on a busy machine hits
-them alike; the median round is reported, with its ratio to raw httpx on the
-same side (sync, asyncio, trio). Nothing is asserted: speed is measured here,
-never in the tests.
+Run with ``python benchmarks/bench_client.py [CALLS] [ROUNDS]`` (``nox -s bench`` runs it
+with the others). Three sides: sync, asyncio and trio. On each, raw httpx
+(``httpx.Client.post`` / ``httpx.AsyncClient.post`` with the body and headers the SDK
+sends, the JSON decoded) and the SDK's ``ask`` talk to the stub server, which runs in
+its own process; the SDK's own cost is measured with a transport that answers at once
+with no I/O. Variants are interleaved round by round, so that drift on a busy machine
+hits them alike. The SDK's httpx transport is also timed alone (``send`` and the JSON
+decoded), which splits the SDK's extra cost into the transport's and the client's. Two
+figures per call: the client process's CPU time (the issue's
+measure: the server's time is not in it) and the wall time (the server's time is).
+Min and median over the rounds; ratios are of medians, to raw httpx on the same side.
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
-import socket
-import statistics
-import subprocess
+import json
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import anyio
 import httpx
-
-from aichat_adapters import AichatClient, AsyncAichatClient
-from aichat_core import GenerationParams, HttpRequest, HttpResponse, build_request
-
-COOKIES = {"session": "bench"}
-SERVE = "from aichat_adapters.stub import StubServer; StubServer(port={port}).serve_forever()"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextlib.contextmanager
-def stub_process() -> Iterator[str]:
-    """The stub server in its own process, so it does not share the GIL with the clients."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-c", SERVE.format(port=port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):  # up to 10 s for the server to listen
-            with contextlib.suppress(httpx.TransportError):
-                httpx.get(url)
-                break
-            time.sleep(0.1)
-        yield url
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=10)
-
-
-CANNED = HttpResponse(
-    200, {"content-type": "application/json"}, b'{"response":true,"message":"Hi"}'
+from _support import (
+    COOKIES,
+    AsyncCannedTransport,
+    CannedTransport,
+    Samples,
+    Target,
+    heading,
+    print_table,
+    stub_process,
 )
 
+from aichat_adapters import AichatClient, AsyncAichatClient, AsyncHttpxTransport, HttpxTransport
+from aichat_core import GenerationParams, build_request
 
-class CannedTransport:
-    """Answers at once without I/O: what is left of a call is the SDK's own cost."""
-
-    def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
-        return CANNED
-
-    def close(self) -> None:
-        pass
+RAW = "raw httpx"
+SEND = "transport.send alone"
+SDK = "ask"
+OWN = "SDK's own cost (no I/O)"
 
 
-def measure_sync(
-    variants: dict[str, Callable[[], object]], calls: int, rounds: int
-) -> dict[str, float]:
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    for fn in variants.values():
-        fn()  # warm the pools
-    for _ in range(rounds):
-        for name, fn in variants.items():
-            started = time.perf_counter()
-            for _ in range(calls):
+@dataclass
+class Figures:
+    cpu: Samples  # client CPU seconds per call
+    wall: Samples  # wall seconds per call
+
+
+def _new() -> dict[str, Figures]:
+    return {name: Figures(Samples([]), Samples([])) for name in (RAW, SEND, SDK, OWN)}
+
+
+def measure_sync(url: str, calls: int, rounds: int) -> dict[str, Figures]:
+    request = build_request("Hi", GenerationParams(), base_url=url, cookies=COOKIES)
+    headers = dict(request.headers)
+    figures = _new()
+    canned = AichatClient(base_url=url, cookies=COOKIES, transport=CannedTransport())
+    with (
+        httpx.Client() as raw,
+        AichatClient(base_url=url, cookies=COOKIES) as client,
+        contextlib.closing(HttpxTransport()) as transport,
+    ):
+        variants: dict[str, Callable[[], object]] = {
+            RAW: lambda: raw.post(request.url, content=request.body, headers=headers).json(),
+            SEND: lambda: json.loads(transport.send(request, timeout=60).body),
+            SDK: lambda: client.ask("Hi"),
+            OWN: lambda: canned.ask("Hi"),
+        }
+        for fn in variants.values():
+            for _ in range(10):  # warm the pools and the lazy imports
                 fn()
-            samples[name].append((time.perf_counter() - started) / calls)
-    return {name: statistics.median(values) for name, values in samples.items()}
+        for _ in range(rounds):
+            for name, fn in variants.items():
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(calls):
+                    fn()
+                figures[name].cpu.values.append((time.process_time() - cpu) / calls)
+                figures[name].wall.values.append((time.perf_counter() - wall) / calls)
+    return figures
 
 
-async def measure_async(
-    variants: dict[str, Callable[[], Awaitable[object]]], calls: int, rounds: int
-) -> dict[str, float]:
-    samples: dict[str, list[float]] = {name: [] for name in variants}
-    for fn in variants.values():
-        await fn()
-    for _ in range(rounds):
-        for name, fn in variants.items():
-            started = time.perf_counter()
-            for _ in range(calls):
+async def measure_async(url: str, calls: int, rounds: int) -> dict[str, Figures]:
+    request = build_request("Hi", GenerationParams(), base_url=url, cookies=COOKIES)
+    headers = dict(request.headers)
+    figures = _new()
+    canned = AsyncAichatClient(base_url=url, cookies=COOKIES, transport=AsyncCannedTransport())
+    transport = AsyncHttpxTransport()
+    async with (
+        httpx.AsyncClient() as raw,
+        AsyncAichatClient(base_url=url, cookies=COOKIES) as client,
+    ):
+
+        async def raw_post() -> object:
+            response = await raw.post(request.url, content=request.body, headers=headers)
+            return response.json()
+
+        async def send() -> object:
+            response = await transport.send(request, timeout=60)
+            return json.loads(response.body)
+
+        variants: dict[str, Callable[[], Awaitable[object]]] = {
+            RAW: raw_post,
+            SEND: send,
+            SDK: lambda: client.ask("Hi"),
+            OWN: lambda: canned.ask("Hi"),
+        }
+        for fn in variants.values():
+            for _ in range(10):
                 await fn()
-            samples[name].append((time.perf_counter() - started) / calls)
-    return {name: statistics.median(values) for name, values in samples.items()}
+        for _ in range(rounds):
+            for name, fn in variants.items():
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(calls):
+                    await fn()
+                figures[name].cpu.values.append((time.process_time() - cpu) / calls)
+                figures[name].wall.values.append((time.perf_counter() - wall) / calls)
+    await transport.aclose()
+    return figures
 
 
-def report(side: str, results: dict[str, float]) -> None:
-    floor = results["raw httpx"]
-    for name, seconds in results.items():
-        print(f"{side:8} {name:34} {seconds * 1e6:10.0f} {seconds / floor:7.2f}")
+def report(sides: dict[str, dict[str, Figures]]) -> list[Target]:
+    """Print the table; return the c=1 targets (the SDK's CPU per call against raw httpx).
+
+    A target holds only if both the ratio of the medians and the ratio of the minima do.
+    """
+    rows = []
+    targets = []
+    for side, figures in sides.items():
+        floor = figures[RAW]
+        for name, figure in figures.items():
+            io = name != OWN
+            rows.append(
+                [
+                    f"{side} {name if name != SDK else f'{side_client(side)}.ask'}",
+                    f"{figure.cpu.min * 1e6:.1f}",
+                    f"{figure.cpu.median * 1e6:.1f}",
+                    f"{figure.cpu.min / floor.cpu.min:.3f}x" if io else "",
+                    f"{figure.cpu.median / floor.cpu.median:.3f}x" if io else "",
+                    f"{figure.wall.median * 1e6:.1f}",
+                    f"{figure.wall.median / floor.wall.median:.3f}x" if io else "",
+                ]
+            )
+        sdk, own = figures[SDK], figures[OWN]
+        by_median = sdk.cpu.median / floor.cpu.median
+        by_min = sdk.cpu.min / floor.cpu.min
+        targets.append(
+            Target(
+                f"{side} ask c=1 <= 1.10x raw httpx (client CPU)",
+                f"{by_median:.3f}x median, {by_min:.3f}x min ({sdk.cpu.median * 1e6:.0f} vs "
+                f"{floor.cpu.median * 1e6:.0f} µs; own cost {own.cpu.median * 1e6:.1f} µs)",
+                max(by_median, by_min) <= 1.10,
+            )
+        )
+    print_table(
+        [
+            "variant (c=1)",
+            "CPU µs min",
+            "median",
+            "vs raw min",
+            "median",
+            "wall µs median",
+            "vs raw",
+        ],
+        rows,
+    )
+    return targets
 
 
-def main(calls: int, rounds: int) -> None:
-    with stub_process() as url:
-        request = build_request("Hi", GenerationParams(), base_url=url, cookies=COOKIES)
-        headers = dict(request.headers)
-        print(f"{'side':8} {'variant':34} {'µs/call':>10} {'ratio':>7}")
+def side_client(side: str) -> str:
+    return "AichatClient" if side == "sync" else "AsyncAichatClient"
 
-        canned = AichatClient(base_url=url, cookies=COOKIES, transport=CannedTransport())
-        with httpx.Client() as raw, AichatClient(base_url=url, cookies=COOKIES) as client:
-            sync_variants: dict[str, Callable[[], object]] = {
-                "SDK's own cost (no I/O)": lambda: canned.ask("Hi"),
-                "raw httpx": lambda: raw.post(
-                    request.url, content=request.body, headers=headers
-                ).json(),
-                "AichatClient.ask": lambda: client.ask("Hi"),
-            }
-            report("sync", measure_sync(sync_variants, calls, rounds))
 
-        async def run_async() -> dict[str, float]:
-            async with (
-                httpx.AsyncClient() as raw,
-                AsyncAichatClient(base_url=url, cookies=COOKIES) as client,
-            ):
-
-                async def raw_post() -> object:
-                    response = await raw.post(request.url, content=request.body, headers=headers)
-                    return response.json()
-
-                async def ask() -> object:
-                    return await client.ask("Hi")
-
-                return await measure_async(
-                    {"raw httpx": raw_post, "AsyncAichatClient.ask": ask}, calls, rounds
-                )
-
-        for backend in ("asyncio", "trio"):
-            report(backend, anyio.run(run_async, backend=backend))
+def main(url: str, calls: int, rounds: int) -> list[Target]:
+    heading(f"ask at c=1 against raw httpx: {calls} calls a round, {rounds} rounds")
+    sides = {"sync": measure_sync(url, calls, rounds)}
+    for backend in ("asyncio", "trio"):
+        sides[backend] = anyio.run(measure_async, url, calls, rounds, backend=backend)
+    return report(sides)
 
 
 if __name__ == "__main__":
     arguments = [int(value) for value in sys.argv[1:3]]
-    main(*(arguments + [100, 7][len(arguments) :]))
+    count, rounds = (arguments + [300, 15][len(arguments) :])[:2]
+    with stub_process() as stub_url:
+        main(stub_url, count, rounds)

@@ -54,8 +54,8 @@ _BROWSERS: Final[Mapping[str, tuple[str, _Family]]] = {
     "safari": ("safari", "safari"),
 }
 
-#: Every browser name `BrowserCookieSource` accepts, in the order it tries them.
 BROWSERS: Final[tuple[str, ...]] = tuple(_BROWSERS)
+"""Every browser name `BrowserCookieSource` accepts, in the order it tries them."""
 
 # Firefox 142 and later store ``expiry`` in milliseconds and rookiepy passes the
 # number through. A date in seconds stays below this (an HTTP date ends at the

@@ -35,8 +35,8 @@ __all__ = [
     "utc",
 ]
 
-#: The site whose cookies every source selects unless given another ``domain``.
 DEFAULT_DOMAIN: Final = "chat-gpt.org"
+"""The site whose cookies every source selects unless given another ``domain``."""
 
 logger = logging.getLogger("aichat")
 

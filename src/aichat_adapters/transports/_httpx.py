@@ -168,8 +168,8 @@ class HttpxTransport:
     """Sends requests with one pooled ``httpx.Client`` (the default transport).
 
     Give ``http_client`` to use your own client (it is not closed by
-    [`close`][aichat_adapters.HttpxTransport.close], and its reads are bounded
-    per read, as httpx does); otherwise one is built with ``proxy`` and
+    [`close`][aichat_adapters.transports.HttpxTransport.close], and its reads
+    are bounded per read, as httpx does); otherwise one is built with ``proxy`` and
     ``verify`` (``True``, ``False``, or the path of a CA bundle). Redirects
     are never followed; answers larger than ``max_body_size`` after decoding
     are refused.

@@ -41,6 +41,8 @@ CAP = 100_000
 """The body cap of the cap tests: small, so that a refused body is quick to send."""
 SLACK = 0.5
 """How far past ``timeout`` or ``deadline`` a call may end (issue 8)."""
+TRICKLE = Fault.trickle(interval=0.8, tail=5)
+"""All but 5 bytes at once, then a byte every 0.8 s (4 s in all)."""
 
 
 def test_success_puts_the_same_bytes_on_the_wire(row: Row, stub: StubServer) -> None:
@@ -177,26 +179,29 @@ def test_slow_headers_time_out(row: Row, stub: StubServer) -> None:
 
 
 def test_a_trickled_body_times_out_within_the_attempt(row: Row, stub: StubServer) -> None:
-    # Each byte comes within 0.25 s, so only a bound on the whole attempt stops it
-    # before the last one (2 s): a per-read timeout would let the call succeed.
-    stub.enqueue(Fault.trickle(interval=0.25, tail=8))
+    # A byte every 0.8 s: within a per-read timeout of 1 s, so only a bound on the
+    # whole attempt ends the call at 1 s; a check made as each byte comes would end
+    # it at 1.6 s, past the slack, and a per-read timeout not before 4 s.
+    stub.enqueue(TRICKLE)
 
-    result = row.timed(options_for(stub, timeout=0.5))
+    result = row.timed(options_for(stub, timeout=1.0))
 
     assert isinstance(result.outcome, RequestTimeoutError), result.outcome
     assert result.outcome.attempts == 1
-    assert result.seconds < 0.5 + SLACK
+    assert result.seconds < 1.0 + SLACK
 
 
 def test_the_deadline_cuts_the_whole_call(row: Row, stub: StubServer) -> None:
-    # Four trickled attempts of 0.6 s each would take 2.4 s; the deadline allows 1 s.
-    stub.enqueue(*[Fault.trickle(interval=0.25, tail=8)] * 4)
+    # The second attempt has 0.2 s left of the deadline: cut there, the call ends
+    # by 1.2 s; retries alone would take 2 s or more.
+    stub.enqueue(*[TRICKLE] * 4)
 
-    result = row.timed(options_for(stub, timeout=0.6, deadline=1.0, max_retries=3))
+    result = row.timed(options_for(stub, timeout=1.0, deadline=1.2, max_retries=3))
 
     assert isinstance(result.outcome, RequestTimeoutError), result.outcome
-    assert 1 <= result.outcome.attempts <= 2
-    assert result.seconds < 1.0 + SLACK
+    assert result.outcome.attempts == 2
+    assert len(stub.requests) == 2
+    assert result.seconds < 1.2 + SLACK
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -250,7 +255,7 @@ def test_nothing_is_left_open_after_close(row: Row, stub: StubServer) -> None:
         Fault.drop(),  # first, on a new connection (see test_a_drop_on_a_reused_connection)
         Fault.reply("ok"),
         Fault.cut(reset=True),
-        Fault.trickle(interval=0.25, tail=8),
+        Fault.trickle(interval=0.25, tail=8),  # with timeout=0.5
         Fault.large(1 << 20, content_length=False),
         Fault.status(503),
     )

@@ -137,6 +137,14 @@ class Samples:
     def median(self) -> float:
         return statistics.median(self.values)
 
+    def paired(self, other: Samples) -> float:
+        """The median over rounds of this round's figure divided by ``other``'s.
+
+        Variants of one round run back to back, so a ratio within a round cancels
+        what the machine's load did to both; the median drops the odd round.
+        """
+        return statistics.median(a / b for a, b in zip(self.values, other.values, strict=True))
+
 
 @dataclass
 class Target:

@@ -28,8 +28,8 @@ def _load() -> str:
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a short run, not to quote")
-    parser.add_argument("--calls", type=int, help="c=1: calls per variant a round (200)")
-    parser.add_argument("--rounds", type=int, help="c=1: rounds (11)")
+    parser.add_argument("--calls", type=int, help="c=1: calls per variant a round (100)")
+    parser.add_argument("--rounds", type=int, help="c=1: rounds (25)")
     parser.add_argument("--requests", type=int, help="c=50: requests per variant a round (2000)")
     parser.add_argument("--many-rounds", type=int, help="c=50: rounds (5)")
     parser.add_argument("--prompts", type=int, help="memory: prompts (300000)")
@@ -37,8 +37,8 @@ def _arguments() -> argparse.Namespace:
     arguments = parser.parse_args()
     quick = arguments.quick
     defaults = {
-        "calls": 50 if quick else 200,
-        "rounds": 3 if quick else 11,
+        "calls": 50 if quick else 100,
+        "rounds": 3 if quick else 25,
         "requests": 300 if quick else 2000,
         "many_rounds": 2 if quick else 5,
         "prompts": 30_000 if quick else bench_memory.PROMPTS,

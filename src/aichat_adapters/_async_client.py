@@ -77,6 +77,11 @@ class AsyncAichatClient(BaseClient):
             retry_policy=retry_policy,
         )
         self._shared.transport = _checked_transport(transport)
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise InvalidRequestError(
+                f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
+                "; an httpx.Client goes to AichatClient"
+            )
         self._http_client = http_client
         self._refresh_locks: dict[int, anyio.Lock] = {}
 

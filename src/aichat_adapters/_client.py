@@ -96,6 +96,11 @@ class AichatClient(BaseClient):
                     "source with plain methods"
                 )
         self._shared.transport = _checked_transport(transport)
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise InvalidRequestError(
+                f"http_client must be an httpx.Client, not {type(http_client).__name__}"
+                "; an httpx.AsyncClient goes to AsyncAichatClient"
+            )
         self._http_client = http_client
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()

@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -170,10 +171,23 @@ def package_version(name: str) -> str:
         return "not installed"
 
 
+def code_version() -> str:
+    """The checkout's commit, marked when the work tree has changes of its own."""
+    done = subprocess.run(
+        ["git", "describe", "--always", "--dirty=+uncommitted changes", "--abbrev=10"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=os.path.dirname(os.path.abspath(__file__)),
+    )
+    return done.stdout.strip() or "unknown (not a git checkout)"
+
+
 def machine() -> list[str]:
-    """Lines that say which machine and which versions the figures come from."""
+    """Lines that say which machine, code and versions the figures come from."""
     versions = ", ".join(f"{name} {package_version(name)}" for name in PACKAGES)
     return [
+        f"code:    {code_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         f"python:  {platform.python_implementation()} {platform.python_version()}",
         f"libs:    {versions}",

@@ -44,6 +44,7 @@ from aichat_core import (
 __all__ = ["AsyncHttpxTransport", "HttpxTransport", "map_httpx_error"]
 
 _ENCODING = (("accept-encoding", ACCEPT_ENCODING),)
+_DRAIN = 1 << 20  # bytes read past a refusal, at most, to let httpx's generators end
 
 
 def map_httpx_error(exc: Exception, url: str) -> AichatError:
@@ -307,15 +308,21 @@ class AsyncHttpxTransport:
         is refused (too large, too late), a client this transport built is
         made to fail its next socket read (the attempt's deadline is set in the
         past): the error ends every generator on its way out, and the refusal
-        is raised after. A user's own client has no such hook: it stops at once.
+        is raised after. A user's own client has no such hook: it stops at once,
+        and so does a transport whose bytes come from no socket of ours (past
+        ``_DRAIN`` bytes).
         """
         refused: AichatError | None = None
+        drained = 0
         raw = typing.cast("typing.AsyncGenerator[bytes, None]", response.aiter_raw())
         try:
             async with aclosing(raw) as chunks:
                 async for chunk in chunks:
                     if refused is not None:
-                        continue  # bytes httpx holds already; the next read fails
+                        drained += len(chunk)  # bytes httpx holds already; the next read fails
+                        if drained > _DRAIN:
+                            raise refused
+                        continue
                     try:
                         body.feed(chunk)
                         if time.monotonic() > deadline:

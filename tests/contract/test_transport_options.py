@@ -27,6 +27,7 @@ from aichat_adapters import (
     CurlTransport,
     HttpxTransport,
     InvalidRequestError,
+    ResponseFormatError,
 )
 from aichat_adapters.testing import AsyncFakeTransport, FakeTransport
 from aichat_core import HttpRequest
@@ -77,6 +78,34 @@ def test_async_client_takes_an_httpx_mock_transport_with_an_async_handler(backen
     anyio.run(client.aclose, backend=backend)
 
     assert [json.loads(request.content)["message"] for request in seen] == ["Hi", "Hi"]
+
+
+class Endless(httpx.AsyncByteStream):
+    """A body that never ends, from no socket."""
+
+    def __aiter__(self) -> Endless:
+        return self
+
+    async def __anext__(self) -> bytes:
+        await anyio.sleep(0)
+        return b"x" * 65536
+
+
+def test_an_endless_body_from_a_wrapped_httpx_transport_is_refused() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Endless())
+
+    transport = AsyncHttpxTransport.from_httpx(httpx.MockTransport(handler))
+
+    async def send() -> None:
+        with anyio.fail_after(10):  # a transport that kept reading would hang here
+            try:
+                await transport.send(REQUEST, timeout=5)
+            finally:
+                await transport.aclose()
+
+    with pytest.raises(ResponseFormatError, match="larger than"):
+        anyio.run(send)  # asyncio: on trio, httpx's own generator is left suspended
 
 
 class SendOnly:

@@ -111,7 +111,9 @@ class AsyncAichatClient(BaseClient):
         self._check_open()
         prepared = prepare_call(messages, **params)
         transport = self.transport
-        state = self._start(prepared, await self._call_source(self._shared.source.get_cookies))
+        refreshes = self._shared.refreshes
+        cookies = await self._call_source(self._shared.source.get_cookies)
+        state = self._start(prepared, cookies, refreshes)
 
         async def attempt(plan: Plan) -> Reply:
             nonlocal state

@@ -55,6 +55,7 @@ class Shared:
         self.budget = budget
         self.transport: Any = None
         self.closed = False
+        self.refreshes = 0  # counts refreshes: a read begun before one is out of date
 
 
 @attrs.define
@@ -201,10 +202,16 @@ class BaseClient:
             raise CookiesNotFoundError.from_tried(((repr(source), "gave no cookies"),))
         return cookies
 
-    def _start(self, prepared: PreparedCall, cookies: object) -> CallState:
-        """Seed the session jar with the source's cookies and build the call's request."""
+    def _start(self, prepared: PreparedCall, cookies: object, refreshes: int) -> CallState:
+        """Seed the session jar with the source's cookies and build the call's request.
+
+        ``refreshes`` is the refresh count read before the source was asked: if a
+        refresh happened meanwhile, these cookies are older than the jar's.
+        """
         jar = self._shared.jar
-        jar.seed(self._checked_cookies(cookies))
+        checked = self._checked_cookies(cookies)
+        if refreshes == self._shared.refreshes:
+            jar.seed(checked)
         return self._state(prepared, jar.sent())
 
     def _state(self, prepared: PreparedCall, sent: Sent) -> CallState:
@@ -226,6 +233,7 @@ class BaseClient:
         jar = self._shared.jar
         if fresh is not None:
             jar.seed(self._checked_cookies(fresh))
+            self._shared.refreshes += 1  # (under the refresh lock)
         sent = jar.sent()
         if sent.version == state.version:
             return state

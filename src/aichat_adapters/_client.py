@@ -125,7 +125,8 @@ class AichatClient(BaseClient):
         self._check_open()
         prepared = prepare_call(messages, **params)
         transport = self.transport
-        state = self._start(prepared, self._shared.source.get_cookies())
+        refreshes = self._shared.refreshes
+        state = self._start(prepared, self._shared.source.get_cookies(), refreshes)
 
         def attempt(plan: Plan) -> Reply:
             nonlocal state

@@ -172,6 +172,41 @@ def test_20_threads_rejected_together_share_one_refresh(guarded: StubServer) -> 
     assert all(r.attempts == 2 for r in replies)
 
 
+def test_cookies_read_before_a_refresh_do_not_undo_it(guarded: StubServer) -> None:
+    """A call that read the stale cookies, then seeds them after another call refreshed."""
+
+    class Slow(Refreshable):
+        def __init__(self) -> None:
+            super().__init__()
+            self.reading = threading.Event()
+            self.refreshed_now = threading.Event()
+
+        def get_cookies(self) -> dict[str, str]:
+            cookies = super().get_cookies()
+            if threading.current_thread().name == "late":
+                self.reading.set()
+                self.refreshed_now.wait(10)  # returns the stale cookies after the refresh
+            return cookies
+
+        def refresh_cookies(self) -> dict[str, str]:
+            cookies = super().refresh_cookies()
+            self.refreshed_now.set()
+            return cookies
+
+    source = Slow()
+    late: list[Any] = []
+    with AichatClient(**stub_options(guarded, cookie_source=source, max_retries=0)) as client:
+        thread = threading.Thread(target=lambda: late.append(client.complete("late")), name="late")
+        thread.start()
+        assert source.reading.wait(10)
+        first = client.complete("first")  # rejected, refreshed, replayed
+        thread.join(10)
+
+    assert source.refreshes == 1
+    assert first.attempts == 2
+    assert late[0].attempts == 1  # sent the refreshed cookies from the jar at once
+
+
 @pytest.mark.anyio
 async def test_50_tasks_rejected_together_share_one_refresh(guarded: StubServer) -> None:
     arrived = 0

@@ -11,15 +11,14 @@ generator could not do this safely).
 from __future__ import annotations
 
 from collections.abc import (
-    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
+    Iterator,
     Mapping,
 )
-from contextlib import aclosing
 from types import TracebackType
 from typing import Any, TypeAlias
 
@@ -96,6 +95,10 @@ class AskMany:
         self._results: MemoryObjectReceiveStream[AskResult] | None = None
         self._input_error: AichatError | None = None
         self._entered = False
+        self._iterator: Iterator[MessagesInput] | AsyncIterator[MessagesInput] | None = None
+        self._lock: anyio.Lock | None = None
+        self._done = False
+        self._pulled = 0
 
     async def __aenter__(self) -> AskMany:
         if self._entered:
@@ -104,7 +107,12 @@ class AskMany:
         send, self._results = anyio.create_memory_object_stream[AskResult](self._concurrency)
         self._group = anyio.create_task_group()
         await self._group.__aenter__()
-        self._group.start_soon(self._feed, send)
+        prompts = self._prompts
+        if isinstance(prompts, AsyncIterable):
+            self._iterator, self._lock = aiter(prompts), anyio.Lock()
+        else:
+            self._iterator = iter(prompts)
+        self._group.start_soon(self._run, send)
         return self
 
     async def __aexit__(
@@ -131,59 +139,70 @@ class AskMany:
         return self
 
     async def __anext__(self) -> AskResult:
-        if self._results is None:
+        results = self._results
+        if results is None:
             raise InvalidRequestError(_USAGE)
         try:
-            return await self._results.receive()
+            try:
+                return results.receive_nowait()  # a result waiting: no trip to the scheduler
+            except anyio.WouldBlock:
+                return await results.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             if self._input_error is not None:
                 raise self._input_error from self._input_error.__cause__
             raise StopAsyncIteration from None
 
-    async def _numbered(self) -> AsyncGenerator[tuple[int, MessagesInput], None]:
-        prompts = self._prompts
-        if isinstance(prompts, AsyncIterable):
-            index = 0
-            async for prompt in prompts:
-                yield index, prompt
-                index += 1
-        else:
-            for index, prompt in enumerate(prompts):
-                yield index, prompt
+    async def _run(self, results: MemoryObjectSendStream[AskResult]) -> None:
+        """Start the workers; the results stream ends when the last one is done."""
+        async with anyio.create_task_group() as workers, results:
+            for _ in range(self._concurrency):
+                workers.start_soon(self._work, results.clone())
 
-    async def _feed(self, results: MemoryObjectSendStream[AskResult]) -> None:
-        """Hand each prompt to a free worker; the workers send the results."""
-        jobs_send, jobs_receive = anyio.create_memory_object_stream[tuple[int, MessagesInput]](0)
-        async with anyio.create_task_group() as workers:
-            async with results, jobs_receive:
-                for _ in range(self._concurrency):
-                    workers.start_soon(self._work, jobs_receive.clone(), results.clone())
-            count = 0
-            async with jobs_send:
-                try:
-                    async with aclosing(self._numbered()) as numbered:
-                        async for job in numbered:
-                            await jobs_send.send(job)
-                            count += 1
-                except Exception as exc:  # the caller's iterable failed
-                    error = InvalidRequestError(
-                        f"reading the prompts failed after {count} of them: "
-                        f"{type(exc).__name__}: {exc}"
-                    )
-                    error.__cause__ = exc
-                    self._input_error = error
+    async def _next_job(self) -> tuple[int, MessagesInput] | None:
+        """The next prompt and its index, or ``None`` once the input is done (or failed).
 
-    async def _work(
-        self,
-        jobs: MemoryObjectReceiveStream[tuple[int, MessagesInput]],
-        results: MemoryObjectSendStream[AskResult],
-    ) -> None:
-        async with jobs, results:
-            async for index, prompt in jobs:
+        The workers take turns: a plain iterable is read between two awaits (one
+        task runs at a time), an async one under a lock.
+        """
+        if self._done:
+            return None
+        try:
+            if self._lock is None:
+                prompt = next(self._iterator)  # type: ignore[arg-type]
+            else:
+                async with self._lock:
+                    if self._finished():  # (while this worker waited for the lock)
+                        return None
+                    prompt = await anext(self._iterator)  # type: ignore[arg-type]
+        except (StopIteration, StopAsyncIteration):
+            self._done = True
+            return None
+        except Exception as exc:  # the caller's iterable failed
+            self._done = True
+            error = InvalidRequestError(
+                f"reading the prompts failed after {self._pulled} of them: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            error.__cause__ = exc
+            self._input_error = error
+            return None
+        index, self._pulled = self._pulled, self._pulled + 1
+        return index, prompt
+
+    def _finished(self) -> bool:
+        return self._done
+
+    async def _work(self, results: MemoryObjectSendStream[AskResult]) -> None:
+        async with results:
+            while (job := await self._next_job()) is not None:
+                index, prompt = job
                 try:
                     result = AskResult(index, prompt, text=await self._ask(prompt, **self._params))
                 except AichatError as error:
                     result = AskResult(index, prompt, error=error)
                 except Exception as error:  # any failure is this prompt's result
                     result = AskResult(index, prompt, error=_unexpected(error))
-                await results.send(result)
+                try:
+                    results.send_nowait(result)  # room in the buffer: no trip to the scheduler
+                except anyio.WouldBlock:
+                    await results.send(result)

@@ -84,6 +84,10 @@ class AsyncAichatClient(BaseClient):
             )
         self._http_client = http_client
         self._refresh_locks: dict[int, anyio.Lock] = {}
+        source = self._shared.source
+        self._plain_source = not (
+            inspect.iscoroutinefunction(source.get_cookies) or getattr(source, "blocking", False)
+        )
 
     @property
     def transport(self) -> AsyncTransport:
@@ -97,7 +101,7 @@ class AsyncAichatClient(BaseClient):
         return transport
 
     async def _call_source(self, method: Any, *args: Any) -> Any:
-        """Call a cookie source's method: in a worker thread if the source is blocking."""
+        """Call a cookie source's method: awaited if async, in a worker thread if blocking."""
         if inspect.iscoroutinefunction(method):
             return await method(*args)
         if getattr(self._shared.source, "blocking", False):
@@ -112,7 +116,11 @@ class AsyncAichatClient(BaseClient):
         prepared = prepare_call(messages, **params)
         transport = self.transport
         refreshes = self._shared.refreshes
-        cookies = await self._call_source(self._shared.source.get_cookies)
+        source = self._shared.source
+        if self._plain_source:  # the usual case, without a thread or an await
+            cookies = source.get_cookies()
+        else:
+            cookies = await self._call_source(source.get_cookies)
         state = self._start(prepared, cookies, refreshes)
 
         async def attempt(plan: Plan) -> Reply:

@@ -44,7 +44,8 @@ class AiohttpTransport:
 
     Needs the ``aiohttp`` extra. The session is created inside the running
     loop on first use (a new loop gets a new session), with at most ``limit``
-    connections. ``proxy`` is an ``http://`` proxy; ``verify`` is ``True``,
+    connections. ``proxy`` is an ``http://`` proxy (the environment's proxy
+    variables are not read); ``verify`` is ``True``,
     ``False`` or the path of a CA bundle. Under trio it raises
     ``InvalidRequestError``. Redirects are never followed.
     """
@@ -80,7 +81,7 @@ class AiohttpTransport:
             connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
             cookie_jar=aiohttp.DummyCookieJar(),  # the client keeps the cookies
             auto_decompress=False,  # decoded by BodyReader, under the cap
-            trust_env=True,
+            trust_env=False,  # no .netrc read in a thread at each request: proxy= only
         )
 
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:

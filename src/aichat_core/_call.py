@@ -72,7 +72,9 @@ def prepare_call(messages: MessagesInput, **params: Unpack[CallParams]) -> Prepa
     prompt included.
     """
     generation = check_params(**params)
-    prompt = check_text(format_prompt(to_messages(messages)))
+    # A plain string is one user message: its prompt is itself (format_prompt's rule).
+    prompt = messages if isinstance(messages, str) else format_prompt(to_messages(messages))
+    check_text(prompt)
     if not prompt.strip():
         raise InvalidRequestError("the prompt is empty; give some text to ask")
     return PreparedCall(prompt=prompt, params=generation)

@@ -192,6 +192,8 @@ class RetryBudget:
 
     def give_back(self, spent: int) -> None:
         """A call succeeded: return what its retries spent, or one token if it spent none."""
+        if self._tokens >= self.capacity:  # full already (the usual case): nothing to lock
+            return
         with self._lock:
             self._tokens = min(self.capacity, self._tokens + (spent or 1))
 

@@ -88,7 +88,8 @@ class AiohttpTransport:
         """Send one request and read the whole answer, within ``timeout`` seconds in all."""
         import asyncio  # running already: this transport is asyncio only
 
-        session = await self._sessions.get(asyncio_only("AiohttpTransport"))
+        loop = asyncio_only("AiohttpTransport")
+        session = self._sessions.current(loop) or await self._sessions.get(loop)
         aiohttp = self._aiohttp
         url = request.url
         try:

@@ -249,7 +249,8 @@ class AsyncCurlTransport:
 
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
         """Send one request and read the whole answer, within ``timeout`` seconds in all."""
-        session = await self._sessions.get(asyncio_only("AsyncCurlTransport"))
+        loop = asyncio_only("AsyncCurlTransport")
+        session = self._sessions.current(loop) or await self._sessions.get(loop)
         sink = _Sink(self._max_body_size)
         try:
             response = await session.request(

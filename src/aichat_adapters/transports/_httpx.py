@@ -271,7 +271,8 @@ class AsyncHttpxTransport:
                 raise InvalidRequestError("this transport is closed")
             assert self._client is not None
             return self._client
-        return await self._pools.get(loop_token())
+        loop = loop_token()
+        return self._pools.current(loop) or await self._pools.get(loop)
 
     async def send(self, request: HttpRequest, *, timeout: float) -> HttpResponse:
         """Send one request and read the whole answer, within ``timeout`` seconds in all."""

@@ -130,6 +130,12 @@ class PerLoop(Generic[T]):
         self._keeper: AsyncGenerator[None, None] | None = None
         self.closed = False
 
+    def current(self, loop: object) -> T | None:
+        """The resource of ``loop`` if it has one already (no await: the usual case)."""
+        if self.closed or loop is not self._loop:
+            return None
+        return self._value
+
     async def get(self, loop: object) -> T:
         """The resource of ``loop`` (the running one), built there on first use."""
         if self.closed:

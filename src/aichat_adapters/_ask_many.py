@@ -203,6 +203,9 @@ class AskMany:
                 except Exception as error:  # any failure is this prompt's result
                     result = AskResult(index, prompt, error=_unexpected(error))
                 try:
-                    results.send_nowait(result)  # room in the buffer: no trip to the scheduler
-                except anyio.WouldBlock:
-                    await results.send(result)
+                    try:
+                        results.send_nowait(result)  # room in the buffer: no scheduler trip
+                    except anyio.WouldBlock:
+                        await results.send(result)
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    return  # the block was left: nobody reads results any more

@@ -12,20 +12,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from aichat_adapters._files import write_atomically
 from aichat_core import InvalidRequestError
 
 __all__ = [
     "PRIVATE_MODE",
-    "fsync_directory",
     "open_append",
     "open_regular",
     "replace_atomically",
@@ -146,32 +144,4 @@ def replace_atomically(path: Path, chunks: Iterable[bytes], what: str) -> None:
         raise _symlink_refused(path, what)
     if current is not None and not stat.S_ISREG(current.st_mode):
         raise _not_regular(path, what, current.st_mode)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".aichat-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            if current is not None:
-                os.chmod(name, stat.S_IMODE(current.st_mode))
-            for chunk in chunks:
-                file.write(chunk)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-    fsync_directory(path.parent)
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (where the platform allows it)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - Windows cannot open a folder
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some file systems refuse
-        pass
-    finally:
-        os.close(fd)
+    write_atomically(path, chunks, keep_mode=True)

@@ -18,6 +18,7 @@ from typing import ClassVar
 
 import attrs
 
+from aichat_adapters._files import write_atomically
 from aichat_adapters.cookies._formats import (
     decode,
     json_kind,
@@ -39,7 +40,7 @@ from aichat_adapters.cookies._select import (
     not_found,
     select_entries,
 )
-from aichat_adapters.cookies._writeback import rewrite, write_atomically
+from aichat_adapters.cookies._writeback import rewrite
 from aichat_core import AichatError, InvalidRequestError
 
 __all__ = [
@@ -396,7 +397,7 @@ class FileCookieSource:
         new_text = rewrite(text, self.domain, winners, cookies)
         if new_text == text:
             return
-        write_atomically(target, new_text.encode(encoding))
+        write_atomically(target, [new_text.encode(encoding)])
         logger.debug("saved %d cookies to %s: %s", len(cookies), target, list(cookies))
 
     def _winners(self, text: str) -> dict[str, CookieEntry]:

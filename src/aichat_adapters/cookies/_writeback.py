@@ -1,25 +1,21 @@
 """Write-back: the site's rotated cookies put back into an export, in its own format.
 
 `rewrite` is pure: it changes only the site's cookies in the text, keeping
-every line or entry of other sites as it was. `write_atomically` replaces a
-file so that a reader sees the old content or the new, never a part.
+every line or entry of other sites as it was; ``aichat_adapters._files``
+writes the result atomically.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 
 from aichat_adapters.cookies._formats import NETSCAPE_HEADER, load_json, netscape_fields
 from aichat_adapters.cookies._select import CookieEntry, Unusable
 from aichat_core import domain_matches
 
-__all__ = ["rewrite", "write_atomically"]
+__all__ = ["rewrite"]
 
 _NETSCAPE_FIELDS = 7
 _INDENT = re.compile(r"\n([ \t]+)\S")
@@ -123,37 +119,3 @@ def _rewrite_cookie_editor(
     indent = _INDENT.search(text)
     rendered = json.dumps(out, indent=indent.group(1) if indent else None, ensure_ascii=False)
     return rendered + ("\n" if text.endswith("\n") else "")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``: a private temporary file in its folder, then `os.replace`.
-
-    The temporary file is created by `tempfile.mkstemp` (a random name,
-    ``O_EXCL``, mode 0600), so the new file is 0600 too. It is removed on any
-    failure, and nothing else in the folder is touched.
-
-    Raises:
-        OSError: the folder is not writable, the disk is full...
-    """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable where the system allows it (not on Windows)."""
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -1,4 +1,4 @@
-"""Every class of the error tree, from the matching stub scenario, for every client kind."""
+"""Errors beyond the transport contract (tests/contract): refusals, cookies, input, options."""
 
 from __future__ import annotations
 
@@ -9,19 +9,10 @@ from typing import Any
 import pytest
 
 from aichat_adapters import (
-    AichatError,
-    APIStatusError,
-    AsyncHttpxTransport,
-    AuthenticationError,
     ChallengeError,
     ConnectError,
     CookiesNotFoundError,
-    HttpxTransport,
     InvalidRequestError,
-    RateLimitError,
-    RequestTimeoutError,
-    ResponseFormatError,
-    ServerError,
     ServiceError,
     TransportError,
 )
@@ -31,41 +22,6 @@ from .conftest import Complete
 from .helpers import COOKIES, FAST, call, options_for
 
 NO_RETRY = {"max_retries": 0}
-
-
-@pytest.mark.parametrize(
-    ("fault", "error_type", "status"),
-    [
-        pytest.param(Fault.refuse("quota exceeded"), ServiceError, None, id="refusal"),
-        pytest.param(Fault.challenge(), ChallengeError, 403, id="challenge"),
-        pytest.param(Fault.status(403), AuthenticationError, 403, id="403-json"),
-        pytest.param(Fault.status(401), AuthenticationError, 401, id="401"),
-        pytest.param(Fault.status(429), RateLimitError, 429, id="429"),
-        pytest.param(Fault.status(500), ServerError, 500, id="500"),
-        pytest.param(Fault.status(418), APIStatusError, 418, id="418"),
-        pytest.param(Fault.redirect(), APIStatusError, 302, id="redirect"),
-        pytest.param(Fault.malformed(), ResponseFormatError, None, id="not-json"),
-        pytest.param(Fault.drop(), ConnectError, None, id="dropped"),
-    ],
-)
-def test_fault_raises_its_error_class(
-    complete: Complete,
-    stub: StubServer,
-    fault: Fault,
-    error_type: type[AichatError],
-    status: int | None,
-) -> None:
-    stub.enqueue(fault)
-
-    with pytest.raises(error_type) as caught:
-        complete("Hi", client=NO_RETRY)
-
-    assert type(caught.value) is error_type
-    assert caught.value.attempts == 1
-    assert len(stub.requests) == 1
-    if status is not None:
-        assert isinstance(caught.value, APIStatusError)
-        assert caught.value.status_code == status
 
 
 def test_refusal_carries_the_payload(complete: Complete, stub: StubServer) -> None:
@@ -79,27 +35,6 @@ def test_refusal_carries_the_payload(complete: Complete, stub: StubServer) -> No
     assert len(stub.requests) == 1  # a refusal is never retried
 
 
-def test_redirect_is_not_followed(complete: Complete, stub: StubServer) -> None:
-    stub.enqueue(Fault.redirect(location=f"{stub.url}/elsewhere"))
-
-    with pytest.raises(APIStatusError) as caught:
-        complete("Hi")
-
-    assert caught.value.status_code == 302
-    assert "/elsewhere" in str(caught.value)
-    assert [r.path for r in stub.requests] == ["/api/text"]
-
-
-def test_timeout_shorter_than_the_delay(complete: Complete, stub: StubServer) -> None:
-    stub.enqueue(Fault.delay(2.0))
-
-    with pytest.raises(RequestTimeoutError) as caught:
-        complete("Hi", client={"timeout": 0.2, "max_retries": 0})
-
-    assert isinstance(caught.value, TimeoutError)
-    assert caught.value.attempts == 1
-
-
 def test_connection_refused_is_a_connect_error(kind: str) -> None:
     with socket.socket() as sock:  # a port that was free a moment ago: nobody listens
         sock.bind(("127.0.0.1", 0))
@@ -110,17 +45,6 @@ def test_connection_refused_is_a_connect_error(kind: str) -> None:
 
     assert isinstance(caught.value, TransportError)
     assert caught.value.attempts == 2
-
-
-def test_answer_larger_than_the_cap(kind: str, stub: StubServer) -> None:
-    stub.enqueue(Fault.reply("x" * 5000))
-    if kind == "sync":
-        transport: Any = HttpxTransport(max_body_size=1000)
-    else:
-        transport = AsyncHttpxTransport(max_body_size=1000)
-
-    with pytest.raises(ResponseFormatError, match="larger than 1000 bytes"):
-        call(kind, options_for(stub, transport=transport), "Hi")
 
 
 def test_no_cookies_anywhere(

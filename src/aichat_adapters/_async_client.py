@@ -13,6 +13,7 @@ import httpx
 
 from aichat_adapters._ask_many import AskMany, AskResult, Prompts
 from aichat_adapters._base import BaseChat, BaseClient, CallState
+from aichat_adapters._options import check_http_client, checked_transport
 from aichat_adapters._retrying import Plan, retry_call_async
 from aichat_adapters.transports import AsyncHttpxTransport
 from aichat_adapters.transports._shared import loop_token
@@ -76,12 +77,8 @@ class AsyncAichatClient(BaseClient):
             http_client=http_client,
             retry_policy=retry_policy,
         )
-        self._shared.transport = _checked_transport(transport)
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise InvalidRequestError(
-                f"http_client must be an httpx.AsyncClient, not {type(http_client).__name__}"
-                "; an httpx.Client goes to AichatClient"
-            )
+        self._shared.transport = checked_transport(transport, asynchronous=True)
+        check_http_client(http_client, asynchronous=True)
         self._http_client = http_client
         self._refresh_locks: dict[int, anyio.Lock] = {}
         source = self._shared.source
@@ -222,25 +219,6 @@ class AsyncAichatClient(BaseClient):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-
-def _checked_transport(transport: object) -> AsyncTransport | None:
-    if transport is None:
-        return None
-    if isinstance(transport, httpx.AsyncBaseTransport):
-        return AsyncHttpxTransport.from_httpx(transport)
-    if isinstance(transport, httpx.BaseTransport):
-        raise InvalidRequestError(
-            "transport is a sync httpx transport; give it to AichatClient, or give "
-            "AsyncAichatClient an httpx.AsyncBaseTransport"
-        )
-    send, aclose = getattr(transport, "send", None), getattr(transport, "aclose", None)
-    if not callable(send) or not callable(aclose) or not inspect.iscoroutinefunction(send):
-        raise InvalidRequestError(
-            "transport must have async send(request, *, timeout) and async aclose() (the "
-            f"AsyncTransport port); {type(transport).__name__} does not"
-        )
-    return transport  # type: ignore[return-value]
 
 
 class AsyncChat(BaseChat):

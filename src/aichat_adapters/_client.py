@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from aichat_adapters._base import BaseChat, BaseClient, CallState
+from aichat_adapters._options import check_http_client, checked_transport
 from aichat_adapters._retrying import Plan, retry_call
 from aichat_adapters.transports import HttpxTransport
 from aichat_core import (
@@ -95,12 +96,8 @@ class AichatClient(BaseClient):
                     f"cookie_source.{method}() is async; use AsyncAichatClient, or give a "
                     "source with plain methods"
                 )
-        self._shared.transport = _checked_transport(transport)
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise InvalidRequestError(
-                f"http_client must be an httpx.Client, not {type(http_client).__name__}"
-                "; an httpx.AsyncClient goes to AsyncAichatClient"
-            )
+        self._shared.transport = checked_transport(transport, asynchronous=False)
+        check_http_client(http_client, asynchronous=False)
         self._http_client = http_client
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
@@ -207,25 +204,6 @@ def _is_async(method: Any) -> bool:
     import inspect
 
     return inspect.iscoroutinefunction(method)
-
-
-def _checked_transport(transport: object) -> Transport | None:
-    if transport is None:
-        return None
-    if isinstance(transport, httpx.BaseTransport):
-        return HttpxTransport.from_httpx(transport)
-    if isinstance(transport, httpx.AsyncBaseTransport):
-        raise InvalidRequestError(
-            "transport is an httpx async transport; give it to AsyncAichatClient, or give "
-            "AichatClient an httpx.BaseTransport"
-        )
-    send, close = getattr(transport, "send", None), getattr(transport, "close", None)
-    if not callable(send) or not callable(close) or _is_async(send):
-        raise InvalidRequestError(
-            f"transport must have send(request, *, timeout) and close() (the Transport port); "
-            f"{type(transport).__name__} does not, or its send is async (use AsyncAichatClient)"
-        )
-    return transport  # type: ignore[return-value]
 
 
 class Chat(BaseChat):

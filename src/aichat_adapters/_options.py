@@ -6,6 +6,7 @@ the constructor, never at the first call.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Mapping
@@ -24,7 +25,14 @@ from aichat_core import (
     check_headers,
 )
 
-__all__ = ["BASE_URL_VARIABLE", "PROXY_VARIABLE", "ClientOptions", "check_transport_options"]
+__all__ = [
+    "BASE_URL_VARIABLE",
+    "PROXY_VARIABLE",
+    "ClientOptions",
+    "check_http_client",
+    "check_transport_options",
+    "checked_transport",
+]
 
 BASE_URL_VARIABLE = "AICHAT_BASE_URL"
 """Read when ``base_url`` is not given."""
@@ -84,6 +92,64 @@ def check_transport_options(
         raise InvalidRequestError(
             "proxy and verify configure the client aichat builds; with http_client=..., "
             "set them on your own httpx client instead"
+        )
+
+
+def checked_transport(transport: object, *, asynchronous: bool) -> Any:
+    """The transport a client was given, checked against its port; an httpx one is wrapped."""
+    if transport is None:
+        return None
+    import httpx
+
+    from aichat_adapters.transports import AsyncHttpxTransport, HttpxTransport
+
+    client, other = ("AsyncAichatClient", "AichatClient")[:: 1 if asynchronous else -1]
+    own = httpx.AsyncBaseTransport if asynchronous else httpx.BaseTransport
+    foreign = httpx.BaseTransport if asynchronous else httpx.AsyncBaseTransport
+    if isinstance(transport, httpx.AsyncBaseTransport) and asynchronous:
+        return AsyncHttpxTransport.from_httpx(transport)
+    if isinstance(transport, httpx.BaseTransport) and not asynchronous:
+        return HttpxTransport.from_httpx(transport)
+    if isinstance(transport, foreign):
+        raise InvalidRequestError(
+            f"transport is an httpx {'sync' if asynchronous else 'async'} transport; give it "
+            f"to {other}, or give {client} an httpx.{own.__name__}"
+        )
+    close = "aclose" if asynchronous else "close"
+    send = getattr(transport, "send", None)
+    if (
+        not callable(send)
+        or not callable(getattr(transport, close, None))
+        or inspect.iscoroutinefunction(send) is not asynchronous
+    ):
+        port = (
+            "async send(request, *, timeout) and async aclose()"
+            if asynchronous
+            else ("send(request, *, timeout) and close()")
+        )
+        raise InvalidRequestError(
+            f"{client}'s transport must have {port} (the transport port); "
+            f"{type(transport).__name__} does not"
+        )
+    return transport
+
+
+def check_http_client(http_client: object, *, asynchronous: bool) -> None:
+    """Refuse an ``http_client`` of the other kind (``httpx.Client`` vs ``AsyncClient``)."""
+    if http_client is None:
+        return
+    import httpx
+
+    kind = httpx.AsyncClient if asynchronous else httpx.Client
+    if not isinstance(http_client, kind):
+        other = (
+            "an httpx.Client goes to AichatClient"
+            if asynchronous
+            else ("an httpx.AsyncClient goes to AsyncAichatClient")
+        )
+        raise InvalidRequestError(
+            f"http_client must be an httpx.{kind.__name__}, not {type(http_client).__name__}"
+            f"; {other}"
         )
 
 

@@ -144,8 +144,8 @@ def test_chat_with_the_stub_needs_no_cookies() -> None:
     assert result.stdout == "Echo: Hi\n"
 
 
-def test_at_a_terminal_errors_are_shown_and_the_session_goes_on(stub: StubServer) -> None:
-    stub.enqueue(Fault.refuse("try again"))
+def chat_at_a_terminal(stub: StubServer, typed: bytes, **env: str) -> tuple[int, bytes, bytes]:
+    """``aichat chat`` with a pseudo-terminal as stdin (interactive), ``typed`` at its prompt."""
     controller, terminal = pty.openpty()
     try:
         with subprocess.Popen(
@@ -153,12 +153,11 @@ def test_at_a_terminal_errors_are_shown_and_the_session_goes_on(stub: StubServer
             stdin=terminal,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            env=clean_env(),
+            env=clean_env(**env),
         ) as process:
             os.close(terminal)
             terminal = -1
-            os.write(controller, b"first\nsecond\n/exit\n")
+            os.write(controller, typed)
             try:
                 stdout, stderr = process.communicate(timeout=WAIT)
             finally:
@@ -168,8 +167,15 @@ def test_at_a_terminal_errors_are_shown_and_the_session_goes_on(stub: StubServer
         os.close(controller)
         if terminal >= 0:
             os.close(terminal)
+    return process.returncode, stdout, stderr
 
-    assert process.returncode == 0, stderr
+
+def test_at_a_terminal_errors_are_shown_and_the_session_goes_on(stub: StubServer) -> None:
+    stub.enqueue(Fault.refuse("try again"))
+    returncode, out, err = chat_at_a_terminal(stub, b"first\nsecond\n/exit\n")
+    stdout, stderr = out.decode(), err.decode()
+
+    assert returncode == 0, stderr
     assert "aichat chat" in stderr  # the banner, on stderr
     assert "you> " in stderr
     assert "error: ServiceError: " in stderr
@@ -226,30 +232,11 @@ def test_save_refuses_a_symlink_or_a_fifo(stub: StubServer, tmp_path: Path, kind
 def test_at_a_terminal_a_line_that_is_not_utf8_is_named_and_the_session_goes_on(
     stub: StubServer,
 ) -> None:
-    controller, terminal = pty.openpty()
-    try:
-        with subprocess.Popen(
-            [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=clean_env(PYTHONIOENCODING="utf-8:strict"),
-        ) as process:
-            os.close(terminal)
-            terminal = -1
-            os.write(controller, b"caf\xe9\nsecond\n/exit\n")
-            try:
-                stdout, stderr = process.communicate(timeout=WAIT)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-    finally:
-        os.close(controller)
-        if terminal >= 0:
-            os.close(terminal)
-
+    returncode, stdout, stderr = chat_at_a_terminal(
+        stub, b"caf\xe9\nsecond\n/exit\n", PYTHONIOENCODING="utf-8:strict"
+    )
     errors = stderr.decode("utf-8", "backslashreplace")
-    assert process.returncode == 0, errors
+    assert returncode == 0, errors
     assert "Traceback" not in errors
     assert (
         "error: InvalidRequestError: the line is not UTF-8 text (byte 0xe9 at offset 3)" in errors

@@ -12,7 +12,7 @@ import anyio
 import httpx
 
 from aichat_adapters._ask_many import AskMany, AskResult, Prompts
-from aichat_adapters._base import BaseChat, BaseClient, CallState
+from aichat_adapters._base import BaseChat, BaseClient, CallState, refresh_failure
 from aichat_adapters._options import check_http_client, checked_transport
 from aichat_adapters._retrying import Plan, retry_call_async
 from aichat_adapters.transports import AsyncHttpxTransport
@@ -167,7 +167,7 @@ class AsyncAichatClient(BaseClient):
                     fresh = await self._call_source(refresh)
                 except Exception as exc:
                     raise self._not_replayed(
-                        error, f"; refreshing the cookies failed: {exc}"
+                        error, f"; refreshing the cookies failed: {refresh_failure(exc)}"
                     ) from exc
             replay = self._replay_state(state, prepared, fresh)
         if replay is state:

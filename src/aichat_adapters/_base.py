@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from aichat_adapters.cookies import SessionJar
     from aichat_adapters.cookies._jar import Sent
 
-__all__ = ["BaseChat", "BaseClient", "CallState", "Shared"]
+__all__ = ["BaseChat", "BaseClient", "CallState", "Shared", "refresh_failure"]
 
 logger = logging.getLogger("aichat")
 
@@ -257,8 +257,7 @@ class BaseClient:
     def _rotated(self, response: HttpResponse) -> Mapping[str, str] | None:
         """Apply an answer's ``Set-Cookie`` headers; the cookies to save, if they changed."""
         jar = self._shared.jar
-        if response.set_cookies and jar.update(response.set_cookies):
-            logger.debug("the site rotated cookies: %s", ", ".join(sorted(jar.cookies())))
+        if response.set_cookies and jar.update(response.set_cookies):  # (the jar logs names)
             return jar.cookies()
         return None
 
@@ -272,6 +271,14 @@ class BaseClient:
     def _not_replayed(error: AichatError, why: str = SAME_COOKIES) -> AichatError:
         error.message += why
         return error
+
+
+def refresh_failure(exc: Exception) -> str:
+    """Why a refresh failed, for a message: a typed error's own words, else only its type.
+
+    A user's cookie source may put anything in its exceptions, values included.
+    """
+    return str(exc) if isinstance(exc, AichatError) else type(exc).__name__
 
 
 class BaseChat:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from aichat_adapters._base import BaseChat, BaseClient, CallState
+from aichat_adapters._base import BaseChat, BaseClient, CallState, refresh_failure
 from aichat_adapters._options import check_http_client, checked_transport
 from aichat_adapters._retrying import Plan, retry_call
 from aichat_adapters.transports import HttpxTransport
@@ -165,7 +165,7 @@ class AichatClient(BaseClient):
                     fresh = refresh()
                 except Exception as exc:
                     raise self._not_replayed(
-                        error, f"; refreshing the cookies failed: {exc}"
+                        error, f"; refreshing the cookies failed: {refresh_failure(exc)}"
                     ) from exc
             replay = self._replay_state(state, prepared, fresh)
         if replay is state:

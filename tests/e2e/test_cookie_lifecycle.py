@@ -247,6 +247,22 @@ async def test_50_tasks_rejected_together_share_one_refresh(guarded: StubServer)
     assert sorted(texts) == sorted(f"Echo: a{n}" for n in range(50))
 
 
+def test_a_failed_refresh_gives_the_original_error_and_never_its_text(
+    kind: str, guarded: StubServer
+) -> None:
+    class Broken(Refreshable):
+        def refresh_cookies(self) -> dict[str, str]:
+            raise RuntimeError(f"vault said no to {STALE['session']}")
+
+    with pytest.raises(ChallengeError) as caught:
+        call(kind, stub_options(guarded, cookie_source=Broken()), "Hi")
+
+    assert str(caught.value).endswith("; refreshing the cookies failed: RuntimeError")
+    assert STALE["session"] not in str(caught.value)
+    assert caught.value.attempts == 1
+    assert isinstance(caught.value.__cause__, RuntimeError)
+
+
 def test_static_cookies_simply_fail(kind: str, stub: StubServer) -> None:
     stub.enqueue(Fault.status(403))
     with pytest.raises(AuthenticationError) as caught:

@@ -3,12 +3,14 @@
 from aichat_core._call import CallParams, PreparedCall, check_params, check_text, prepare_call
 from aichat_core._cookies import (
     SetCookie,
+    check_cookies,
     domain_matches,
     format_cookie_header,
     parse_cookie_date,
     parse_cookie_header,
     parse_set_cookie,
 )
+from aichat_core._credentials import Credentials
 from aichat_core._errors import (
     AichatError,
     APIStatusError,
@@ -33,6 +35,7 @@ from aichat_core._ports import (
     AsyncRefreshableCookieSource,
     AsyncTransport,
     CookieSource,
+    CredentialsSource,
     RefreshableCookieSource,
     Transport,
     WriteBackCookieSource,
@@ -63,6 +66,8 @@ __all__ = [
     "Conversation",
     "CookieSource",
     "CookiesNotFoundError",
+    "Credentials",
+    "CredentialsSource",
     "DEFAULT_BASE_URL",
     "GenerationParams",
     "HttpRequest",
@@ -91,6 +96,7 @@ __all__ = [
     "base_url_host",
     "build_request",
     "check_base_url",
+    "check_cookies",
     "check_headers",
     "check_model",
     "check_params",

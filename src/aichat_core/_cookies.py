@@ -12,6 +12,7 @@ from aichat_core._errors import InvalidRequestError
 
 __all__ = [
     "SetCookie",
+    "check_cookies",
     "domain_matches",
     "format_cookie_header",
     "parse_cookie_date",
@@ -86,6 +87,15 @@ def format_cookie_header(cookies: Mapping[str, str]) -> str:
     return "; ".join(
         f"{_check_name(name)}={_checked_value(name, value)}" for name, value in cookies.items()
     )
+
+
+def check_cookies(cookies: Mapping[str, str]) -> dict[str, str]:
+    """A plain dict of ``cookies``, every name and value checked as a ``Cookie`` header needs.
+
+    Raises:
+        InvalidRequestError: naming the cookie, never its value.
+    """
+    return {_check_name(name): _checked_value(name, value) for name, value in cookies.items()}
 
 
 @attrs.frozen

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
+from aichat_core._credentials import Credentials
 from aichat_core._http import HttpRequest, HttpResponse
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "AsyncRefreshableCookieSource",
     "AsyncTransport",
     "CookieSource",
+    "CredentialsSource",
     "RefreshableCookieSource",
     "Transport",
     "WriteBackCookieSource",
@@ -74,6 +76,24 @@ class WriteBackCookieSource(CookieSource, Protocol):
     """
 
     def save_cookies(self, cookies: Mapping[str, str]) -> None: ...
+
+
+class CredentialsSource(Protocol):
+    """Gives [`Credentials`][aichat_core.Credentials]: cookies with the User-Agent and
+    headers they are bound to (a browser that earns a clearance, a bundle file).
+
+    `get_credentials()` is the one required method; a source may have it
+    instead of `get_cookies()`. The optional members are those of
+    [`CookieSource`][aichat_core.CookieSource], with `refresh_credentials()`
+    in place of `refresh_cookies()`, and:
+
+    - `refresh_margin: float`: seconds before the earliest expiry in
+      `Credentials.expires` at which the client renews the credentials
+      (`refresh_credentials()`) before it sends, so the site never sees an
+      expired clearance.
+    """
+
+    def get_credentials(self) -> Credentials: ...
 
 
 class Transport(Protocol):

@@ -60,7 +60,6 @@ PUBLIC_NAMES: dict[str, list[str]] = {
         "Reply",
         "RequestTimeoutError",
         "ResponseFormatError",
-        "RetryBudget",
         "RetryPolicy",
         "Role",
         "ServerError",

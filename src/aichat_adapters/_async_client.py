@@ -1,35 +1,34 @@
-"""The async client, for asyncio and trio (through anyio)."""
+"""The async client, for asyncio and trio (through anyio): a thin driver of the call engine."""
 
 from __future__ import annotations
 
-import inspect
+import random
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import anyio
 import httpx
 
 from aichat_adapters._ask_many import AskMany, AskResult, Prompts
-from aichat_adapters._base import BaseChat, BaseClient, CallState, refresh_failure
+from aichat_adapters._base import BaseChat, BaseClient
+from aichat_adapters._logging import log_exchange, log_retry
 from aichat_adapters._options import check_http_client, checked_transport
-from aichat_adapters._retrying import Plan, retry_call_async
 from aichat_adapters.transports import AsyncHttpxTransport
-from aichat_adapters.transports._shared import loop_token
 from aichat_core import (
+    AichatError,
     AsyncCookieSource,
     AsyncTransport,
-    AuthenticationError,
     CallParams,
     CookieSource,
+    CredentialsSource,
     InvalidRequestError,
     MessagesInput,
-    PreparedCall,
     Reply,
     RetryPolicy,
     prepare_call,
 )
+from aichat_core._engine import CallEngine, Command, Done, Fail, Refresh, Save, Send, Sleep
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -51,7 +50,7 @@ class AsyncAichatClient(BaseClient):
         self,
         *,
         cookies: Mapping[str, str] | str | None = None,
-        cookie_source: CookieSource | AsyncCookieSource | None = None,
+        cookie_source: CookieSource | AsyncCookieSource | CredentialsSource | None = None,
         base_url: str | None = None,
         proxy: str | None = None,
         timeout: float = 60.0,
@@ -76,103 +75,78 @@ class AsyncAichatClient(BaseClient):
             transport=transport,
             http_client=http_client,
             retry_policy=retry_policy,
+            asynchronous=True,
         )
-        self._shared.transport = checked_transport(transport, asynchronous=True)
+        self._family.transport = checked_transport(transport, asynchronous=True)
         check_http_client(http_client, asynchronous=True)
         self._http_client = http_client
-        self._refresh_locks: dict[int, anyio.Lock] = {}
-        source = self._shared.source
-        self._plain_source = not (
-            inspect.iscoroutinefunction(source.get_cookies) or getattr(source, "blocking", False)
-        )
 
     @property
     def transport(self) -> AsyncTransport:
         """The transport, built on first use."""
-        transport: AsyncTransport | None = self._shared.transport
+        family = self._family
+        transport: AsyncTransport | None = family.transport
         if transport is None:
             options = self._options
-            transport = self._shared.transport = AsyncHttpxTransport(
+            transport = family.transport = AsyncHttpxTransport(
                 self._http_client, proxy=options.proxy, verify=options.verify
             )
         return transport
-
-    async def _call_source(self, method: Any, *args: Any) -> Any:
-        """Call a cookie source's method: awaited if async, in a worker thread if blocking."""
-        if inspect.iscoroutinefunction(method):
-            return await method(*args)
-        if getattr(self._shared.source, "blocking", False):
-            return await anyio.to_thread.run_sync(method, *args)
-        result = method(*args)
-        return await result if inspect.isawaitable(result) else result
 
     async def complete(self, messages: MessagesInput, **params: Unpack[CallParams]) -> Reply:
         """Send messages and return the [`Reply`][aichat_core.Reply] with its metadata."""
         started = time.monotonic()
         self._check_open()
-        prepared = prepare_call(messages, **params)
-        transport = self.transport
-        refreshes = self._shared.refreshes
-        source = self._shared.source
-        if self._plain_source:  # the usual case, without a thread or an await
-            cookies = source.get_cookies()
-        else:
-            cookies = await self._call_source(source.get_cookies)
-        state = self._start(prepared, cookies, refreshes)
-
-        async def attempt(plan: Plan) -> Reply:
-            nonlocal state
-            try:
-                return await self._exchange(transport, state, plan)
-            except AuthenticationError as error:
-                if state.refreshed:
-                    raise
-                state = await self._refreshed(state, prepared, error)
-                return await self._exchange(transport, state, plan)
-
-        reply, attempts = await retry_call_async(
-            attempt, self.retry_policy, timeout=self.timeout, budget=self._shared.budget
+        family = self._family
+        call = CallEngine(
+            prepare_call(messages, **params),
+            self._settings,
+            jar=family.jar,
+            budget=family.budget,
+            started=started,
         )
-        return self._finish(reply, attempts, started)
-
-    async def _exchange(self, transport: AsyncTransport, state: CallState, plan: Plan) -> Reply:
-        timeout = plan.attempt_timeout()
-        sent_at = time.monotonic()
-        response = await transport.send(state.request, timeout=timeout)
-        rotated = self._rotated(response)
-        if rotated is not None:
-            save = getattr(self._shared.source, "save_cookies", None)
-            if callable(save):
-                await self._call_source(save, rotated)
-        return self._read(state, response, sent_at)
-
-    def _refresh_lock(self) -> anyio.Lock:
-        """One lock per event loop (an anyio lock belongs to the loop that first used it)."""
-        key = id(loop_token())
-        lock = self._refresh_locks.get(key)
-        if lock is None:
-            self._refresh_locks = {key: (lock := anyio.Lock())}
-        return lock
-
-    async def _refreshed(
-        self, state: CallState, prepared: PreparedCall, error: AuthenticationError
-    ) -> CallState:
-        """Fresh cookies once (one refresh for all calls rejected together), or ``error``."""
-        source = self._shared.source
-        async with self._refresh_lock():
-            fresh = None
-            if self._shared.jar.version == state.version:
-                refresh = getattr(source, "refresh_cookies", None) or source.get_cookies
+        transport = self.transport
+        version = family.jar.version
+        credentials = await family.source.get()
+        command = call.start(credentials, version, now=time.monotonic(), wall=time.time())
+        while True:
+            if type(command) is Send:
+                sent_at = time.monotonic()
                 try:
-                    fresh = await self._call_source(refresh)
+                    response = await transport.send(command.request, timeout=command.timeout)
+                except AichatError as error:
+                    command = call.failed(error, now=time.monotonic(), rand=random.random())
+                else:
+                    log_exchange(command.request, response, sent_at)
+                    now, wall = time.monotonic(), time.time()
+                    command = call.received(response, now=now, wall=wall, rand=random.random())
+            elif type(command) is Done:
+                return command.reply
+            elif type(command) is Fail:
+                raise command.error
+            elif type(command) is Sleep:
+                log_retry(command)
+                await family.sleep(command.seconds)
+                command = call.slept(now=time.monotonic())
+            elif type(command) is Save:
+                if family.source.save is not None:
+                    await family.source.save(command.cookies)
+                command = call.saved()
+            else:
+                assert type(command) is Refresh
+                command = await self._refresh(call)
+
+    async def _refresh(self, call: CallEngine) -> Command:
+        """Fresh credentials, once for all the family's calls rejected together."""
+        family = self._family
+        async with family.loop_lock():
+            fresh = None
+            if call.wants_fresh():
+                try:
+                    fresh = await family.source.refresh()
                 except Exception as exc:
-                    raise self._not_replayed(
-                        error, f"; refreshing the cookies failed: {refresh_failure(exc)}"
-                    ) from exc
-            replay = self._replay_state(state, prepared, fresh)
-        if replay is state:
-            raise self._not_replayed(error)
-        return replay
+                    return call.refresh_failed(exc, now=time.monotonic())
+            return call.refreshed(fresh, now=time.monotonic())
 
     async def ask(self, messages: MessagesInput, **params: Unpack[CallParams]) -> str:
         """Send messages (or one prompt string) and return the reply's text."""
@@ -204,8 +178,9 @@ class AsyncAichatClient(BaseClient):
 
     async def aclose(self) -> None:
         """Release the connection pool; the client (and its copies) cannot be used after."""
-        self._shared.closed = True
-        transport, self._shared.transport = self._shared.transport, None
+        family = self._family
+        family.closed = True
+        transport, family.transport = family.transport, None
         if transport is not None:
             await transport.aclose()
 

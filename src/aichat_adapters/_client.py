@@ -1,31 +1,31 @@
-"""The blocking client."""
+"""The blocking client: a thin driver of the call engine."""
 
 from __future__ import annotations
 
-import threading
+import random
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 
-from aichat_adapters._base import BaseChat, BaseClient, CallState, refresh_failure
+from aichat_adapters._base import BaseChat, BaseClient
+from aichat_adapters._logging import log_exchange, log_retry
 from aichat_adapters._options import check_http_client, checked_transport
-from aichat_adapters._retrying import Plan, retry_call
 from aichat_adapters.transports import HttpxTransport
 from aichat_core import (
-    AuthenticationError,
+    AichatError,
     CallParams,
     CookieSource,
-    InvalidRequestError,
+    CredentialsSource,
     MessagesInput,
-    PreparedCall,
     Reply,
     RetryPolicy,
     Transport,
     prepare_call,
 )
+from aichat_core._engine import CallEngine, Command, Done, Fail, Refresh, Save, Send, Sleep
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -64,7 +64,7 @@ class AichatClient(BaseClient):
         self,
         *,
         cookies: Mapping[str, str] | str | None = None,
-        cookie_source: CookieSource | None = None,
+        cookie_source: CookieSource | CredentialsSource | None = None,
         base_url: str | None = None,
         proxy: str | None = None,
         timeout: float = 60.0,
@@ -89,29 +89,23 @@ class AichatClient(BaseClient):
             transport=transport,
             http_client=http_client,
             retry_policy=retry_policy,
+            asynchronous=False,
         )
-        for method in ("get_cookies", "refresh_cookies", "save_cookies"):
-            if _is_async(getattr(self.cookie_source, method, None)):
-                raise InvalidRequestError(
-                    f"cookie_source.{method}() is async; use AsyncAichatClient, or give a "
-                    "source with plain methods"
-                )
-        self._shared.transport = checked_transport(transport, asynchronous=False)
+        self._family.transport = checked_transport(transport, asynchronous=False)
         check_http_client(http_client, asynchronous=False)
         self._http_client = http_client
-        self._lock = threading.Lock()
-        self._refresh_lock = threading.Lock()
 
     @property
     def transport(self) -> Transport:
         """The transport, built on first use."""
-        transport: Transport | None = self._shared.transport
+        family = self._family
+        transport: Transport | None = family.transport
         if transport is None:
-            with self._lock:
-                transport = self._shared.transport
+            with family.lock:
+                transport = family.transport
                 if transport is None:
                     options = self._options
-                    transport = self._shared.transport = HttpxTransport(
+                    transport = family.transport = HttpxTransport(
                         self._http_client, proxy=options.proxy, verify=options.verify
                     )
         return transport
@@ -120,57 +114,55 @@ class AichatClient(BaseClient):
         """Send messages and return the [`Reply`][aichat_core.Reply] with its metadata."""
         started = time.monotonic()
         self._check_open()
-        prepared = prepare_call(messages, **params)
-        transport = self.transport
-        refreshes = self._shared.refreshes
-        state = self._start(prepared, self._shared.source.get_cookies(), refreshes)
-
-        def attempt(plan: Plan) -> Reply:
-            nonlocal state
-            try:
-                return self._exchange(transport, state, plan)
-            except AuthenticationError as error:
-                if state.refreshed:
-                    raise
-                replay = self._refreshed(state, prepared, error)
-                state = replay
-                return self._exchange(transport, state, plan)
-
-        reply, attempts = retry_call(
-            attempt, self.retry_policy, timeout=self.timeout, budget=self._shared.budget
+        family = self._family
+        call = CallEngine(
+            prepare_call(messages, **params),
+            self._settings,
+            jar=family.jar,
+            budget=family.budget,
+            started=started,
         )
-        return self._finish(reply, attempts, started)
-
-    def _exchange(self, transport: Transport, state: CallState, plan: Plan) -> Reply:
-        timeout = plan.attempt_timeout()
-        sent_at = time.monotonic()
-        response = transport.send(state.request, timeout=timeout)
-        rotated = self._rotated(response)
-        if rotated is not None:
-            save = getattr(self._shared.source, "save_cookies", None)
-            if callable(save):
-                save(rotated)
-        return self._read(state, response, sent_at)
-
-    def _refreshed(
-        self, state: CallState, prepared: PreparedCall, error: AuthenticationError
-    ) -> CallState:
-        """Fresh cookies once (one refresh for all calls rejected together), or ``error``."""
-        source = self._shared.source
-        with self._refresh_lock:
-            fresh = None
-            if self._shared.jar.version == state.version:
-                refresh = getattr(source, "refresh_cookies", None) or source.get_cookies
+        transport = self.transport
+        version = family.jar.version
+        command = call.start(family.source.get(), version, now=time.monotonic(), wall=time.time())
+        while True:
+            if type(command) is Send:
+                sent_at = time.monotonic()
                 try:
-                    fresh = refresh()
+                    response = transport.send(command.request, timeout=command.timeout)
+                except AichatError as error:
+                    command = call.failed(error, now=time.monotonic(), rand=random.random())
+                else:
+                    log_exchange(command.request, response, sent_at)
+                    now, wall = time.monotonic(), time.time()
+                    command = call.received(response, now=now, wall=wall, rand=random.random())
+            elif type(command) is Done:
+                return command.reply
+            elif type(command) is Fail:
+                raise command.error
+            elif type(command) is Sleep:
+                log_retry(command)
+                family.sleep(command.seconds)
+                command = call.slept(now=time.monotonic())
+            elif type(command) is Save:
+                if family.source.save is not None:
+                    family.source.save(command.cookies)
+                command = call.saved()
+            else:
+                assert type(command) is Refresh
+                command = self._refresh(call)
+
+    def _refresh(self, call: CallEngine) -> Command:
+        """Fresh credentials, once for all the family's calls rejected together."""
+        family = self._family
+        with family.refresh_lock:
+            fresh = None
+            if call.wants_fresh():
+                try:
+                    fresh = family.source.refresh()
                 except Exception as exc:
-                    raise self._not_replayed(
-                        error, f"; refreshing the cookies failed: {refresh_failure(exc)}"
-                    ) from exc
-            replay = self._replay_state(state, prepared, fresh)
-        if replay is state:
-            raise self._not_replayed(error)
-        return replay
+                    return call.refresh_failed(exc, now=time.monotonic())
+            return call.refreshed(fresh, now=time.monotonic())
 
     def ask(self, messages: MessagesInput, **params: Unpack[CallParams]) -> str:
         """Send messages (or one prompt string) and return the reply's text."""
@@ -182,9 +174,10 @@ class AichatClient(BaseClient):
 
     def close(self) -> None:
         """Release the connection pool; the client (and its copies) cannot be used after."""
-        with self._lock:
-            self._shared.closed = True
-            transport, self._shared.transport = self._shared.transport, None
+        family = self._family
+        with family.lock:
+            family.closed = True
+            transport, family.transport = family.transport, None
         if transport is not None:
             transport.close()
 
@@ -198,12 +191,6 @@ class AichatClient(BaseClient):
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _is_async(method: Any) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(method)
 
 
 class Chat(BaseChat):

@@ -12,8 +12,16 @@ import logging
 import os
 import re
 import sys
+import time
+from typing import TYPE_CHECKING
 
-__all__ = ["LOG_VARIABLE", "configure_logging"]
+if TYPE_CHECKING:
+    from aichat_core import HttpRequest, HttpResponse
+    from aichat_core._engine import Sleep
+
+__all__ = ["LOG_VARIABLE", "configure_logging", "log_exchange", "log_retry"]
+
+logger = logging.getLogger("aichat")
 
 LOG_VARIABLE = "AICHAT_LOG"
 """``debug`` or ``info``: log the ``aichat`` logger to stderr at that level."""
@@ -50,6 +58,29 @@ def configure_logging() -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s aichat %(levelname)s %(message)s"))
-    logger = logging.getLogger("aichat")
     logger.addHandler(handler)
     logger.setLevel(level)
+
+
+def log_exchange(request: HttpRequest, response: HttpResponse, sent_at: float) -> None:
+    """One INFO line per attempt: method, URL, status and milliseconds (never a header)."""
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(
+            "%s %s -> %d in %.1f ms",
+            request.method,
+            request.url,
+            response.status_code,
+            (time.monotonic() - sent_at) * 1000,
+        )
+
+
+def log_retry(sleep: Sleep) -> None:
+    """One INFO line before a retry's wait: which attempt failed, how, and the wait."""
+    error = sleep.error
+    logger.info(
+        "attempt %d failed (%s: %s); retrying in %.2f s",
+        sleep.attempt,
+        type(error).__name__,
+        error,
+        sleep.seconds,
+    )

@@ -50,7 +50,7 @@ from aichat_core._protocol import (
     check_base_url,
     parse_response,
 )
-from aichat_core._retry import RETRY_STATUSES, RetryBudget, RetryPolicy, parse_retry_after
+from aichat_core._retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 
 __all__ = [
     "APIStatusError",
@@ -83,7 +83,6 @@ __all__ = [
     "Reply",
     "RequestTimeoutError",
     "ResponseFormatError",
-    "RetryBudget",
     "RetryPolicy",
     "Role",
     "ServerError",

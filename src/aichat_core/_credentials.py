@@ -19,19 +19,26 @@ from aichat_core._cookies import check_cookies
 from aichat_core._errors import InvalidRequestError
 from aichat_core._http import check_headers
 
-__all__ = ["Credentials"]
+__all__ = ["DIRECT", "Credentials", "mask_proxy"]
 
 
 def _names(value: Mapping[str, Any]) -> str:
     return repr(sorted(value))
 
 
-def _mask_proxy(proxy: str | None) -> str:
-    if proxy is None:
-        return "None"
-    scheme, _, rest = proxy.partition("://")
+DIRECT = "direct"
+"""The ``proxy`` of credentials earned without a proxy."""
+
+
+def mask_proxy(proxy: str) -> str:
+    """A proxy URL with any user and password replaced by ``<hidden>``."""
+    scheme, sep, rest = proxy.partition("://")
     _user, at, host = rest.rpartition("@")
-    return repr(f"{scheme}://{'<hidden>@' if at else ''}{host}")
+    return f"{scheme}{sep}{'<hidden>@' if at else ''}{host}"
+
+
+def _mask_proxy(proxy: str | None) -> str:
+    return repr(proxy if proxy is None or proxy == DIRECT else mask_proxy(proxy))
 
 
 def _cookies(value: object) -> Mapping[str, str]:
@@ -100,7 +107,10 @@ class Credentials:
             (a clearance), by name. A source lists here what ends the
             credentials, not every tracking cookie.
         obtained_at: Epoch seconds at which they were obtained, if known.
-        proxy: The proxy URL they were earned through (``None``: directly).
+        proxy: The proxy URL they were earned through, ``"direct"`` when they
+            were earned without one, ``None`` when it is not known. A clearance
+            is bound to the IP that earned it: the client warns once when it
+            sends them another way.
     """
 
     cookies: Mapping[str, str] = attrs.field(converter=_cookies, repr=_names)

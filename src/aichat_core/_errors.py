@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "APIStatusError",
@@ -23,6 +23,11 @@ __all__ = [
 ]
 
 
+E = TypeVar("E", bound="AichatError")
+
+DEFAULT_SITE = "https://chat-gpt.org"
+
+
 class AichatError(Exception):
     """Base of every error raised by aichat-client.
 
@@ -37,6 +42,30 @@ class AichatError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def evolve(
+        self: E,
+        *,
+        message: str | None = None,
+        attempts: int | None = None,
+        cause: BaseException | None = None,
+    ) -> E:
+        """A new error of the same class and fields, with another message or attempts count.
+
+        Errors are never edited once raised: a call that ends with one raises
+        such a copy, with its final text and attempts. Its ``__cause__`` is
+        ``cause``, else this error's own.
+        """
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        if message is not None:
+            new.message = message
+        if attempts is not None:
+            new.attempts = attempts
+        new.args = (new.message,)
+        new.__cause__ = self.__cause__ if cause is None else cause
+        new.__suppress_context__ = True
+        return new
 
 
 class InvalidRequestError(AichatError, ValueError):
@@ -60,15 +89,26 @@ class CookiesNotFoundError(AichatError, RuntimeError):
         self.tried = tried
 
     @classmethod
-    def from_tried(cls, tried: tuple[tuple[str, str], ...]) -> CookiesNotFoundError:
-        """Build the error with a message that lists every source and why it gave nothing."""
+    def from_tried(
+        cls, tried: tuple[tuple[str, str], ...], *, site: str = DEFAULT_SITE
+    ) -> CookiesNotFoundError:
+        """Build the error with a message that lists every source and why it gave nothing.
+
+        ``site`` is the origin asked (``base_url``): the message names its host.
+        """
         lines = "; ".join(f"{source}: {reason}" for source, reason in tried) or "no source"
+        host = site.split("://", 1)[-1].split("/", 1)[0]
         message = (
-            f"no cookies for chat-gpt.org ({lines}). Open https://chat-gpt.org in a "
-            "browser, then export its cookies into AICHAT_COOKIES or a cookies.txt file, "
-            "or pass cookies=... to the client"
+            f"no cookies for {host} ({lines}). Open {site} in a browser, then export its "
+            "cookies into AICHAT_COOKIES or a cookies.txt file, or pass cookies=... to the client"
         )
         return cls(message, tried=tried)
+
+    def for_site(self, site: str) -> CookiesNotFoundError:
+        """This error, worded for ``site`` (the client's ``base_url``)."""
+        if site == DEFAULT_SITE:
+            return self
+        return self.from_tried(self.tried, site=site).evolve(attempts=self.attempts)
 
 
 class TransportError(AichatError):
@@ -138,3 +178,23 @@ class ServiceError(AichatError):
 
 class ResponseFormatError(AichatError):
     """The answer is not JSON, not an object, has no text message, or is too large."""
+
+
+for _error in (
+    AichatError,
+    InvalidRequestError,
+    CookiesNotFoundError,
+    TransportError,
+    ConnectError,
+    CertificateError,
+    RequestTimeoutError,
+    APIStatusError,
+    AuthenticationError,
+    ChallengeError,
+    RateLimitError,
+    ServerError,
+    ServiceError,
+    ResponseFormatError,
+):
+    _error.__module__ = "aichat_core"  # the public home in tracebacks, as httpx does
+del _error

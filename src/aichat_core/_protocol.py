@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Collection, Mapping
 from json.encoder import encode_basestring  # json.dumps(str, ensure_ascii=False)
 from typing import Any
@@ -176,23 +175,26 @@ def _body_tail(params: GenerationParams) -> str:
 
 
 def parse_response(
-    response: HttpResponse, *, now: float | None = None, secrets: Collection[str] = ()
+    response: HttpResponse,
+    *,
+    now: float,
+    secrets: Collection[str] = (),
+    base_url: str = DEFAULT_BASE_URL,
 ) -> Reply:
     """Read an answer into a [`Reply`][aichat_core.Reply], or raise the matching typed error.
 
-    ``now`` (epoch seconds) is used to turn an HTTP-date ``Retry-After`` into
-    seconds; it defaults to the current time. Text quoted from the answer in an
-    error is capped at a few hundred characters and has every string of
-    ``secrets`` (the request's cookie values) replaced by ``<hidden>``, so a
-    server that echoes the request cannot put a cookie into a message or a log.
+    ``now`` (epoch seconds) turns an HTTP-date ``Retry-After`` into seconds.
+    Text quoted from the answer in an error is capped at a few hundred
+    characters and has every string of ``secrets`` (the request's cookie
+    values) replaced by ``<hidden>``, so a server that echoes the request
+    cannot put a cookie into a message or a log. Hints name ``base_url``, the
+    site that was asked.
     """
     status = response.status_code
     if 200 <= status < 300:
         return _parse_success(response, secrets)
     text = _scrub(response.body.decode("utf-8", "replace"), secrets)
-    retry_after = parse_retry_after(
-        response.headers.get("retry-after"), now=time.time() if now is None else now
-    )
+    retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
     details: dict[str, Any] = {"status_code": status, "body": text, "retry_after": retry_after}
     if 300 <= status < 400:
         location = _quote(response.headers.get("location", "?"), secrets)
@@ -204,12 +206,13 @@ def parse_response(
     if status == 403 and _looks_like_html(response):
         raise ChallengeError(
             "HTTP 403 with an anti-bot challenge page: the cookies are missing or stale; "
-            "open https://chat-gpt.org in a browser and export fresh cookies",
+            f"open {base_url} in a browser and export fresh cookies",
             **details,
         )
     if status in (401, 403):
         raise AuthenticationError(
-            f"HTTP {status}: the service refused the cookies; export fresh ones from a browser",
+            f"HTTP {status}: {base_url_host(base_url)} refused the cookies; export fresh ones "
+            f"from a browser that has {base_url} open",
             **details,
         )
     if status == 429:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import email.utils
 import math
-import threading
 from typing import Any
 
 import attrs
@@ -21,7 +20,7 @@ from aichat_core._errors import (
     TransportError,
 )
 
-__all__ = ["RETRY_STATUSES", "RetryBudget", "RetryPolicy", "parse_retry_after"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "parse_retry_after"]
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 """HTTP statuses that are worth another attempt."""
@@ -141,6 +140,10 @@ class RetryPolicy:
             return None
         return wait
 
+    def cost_of(self, error: BaseException) -> int:
+        """The tokens of the retry budget that a retry after ``error`` spends."""
+        return self.timeout_cost if isinstance(error, RequestTimeoutError) else self.retry_cost
+
     def attempt_timeout(self, timeout: float, *, elapsed: float) -> float:
         """The timeout for the next attempt: ``timeout`` cut to the time left.
 
@@ -149,53 +152,3 @@ class RetryPolicy:
         if self.deadline is None:
             return timeout
         return max(0.0, min(timeout, self.deadline - elapsed))
-
-
-class RetryBudget:
-    """A client's token bucket for retries, shared by its calls (threads and tasks alike).
-
-    Build it with [`RetryBudget.for_policy`][aichat_core.RetryBudget.for_policy];
-    ``None`` there means no budget at all.
-    """
-
-    def __init__(self, capacity: int, *, retry_cost: int = 5, timeout_cost: int = 10) -> None:
-        self.capacity = capacity
-        self.retry_cost = retry_cost
-        self.timeout_cost = timeout_cost
-        self._tokens = capacity
-        self._lock = threading.Lock()
-
-    @classmethod
-    def for_policy(cls, policy: RetryPolicy) -> RetryBudget | None:
-        """The bucket ``policy`` asks for, full; ``None`` when its ``budget`` is ``None``."""
-        if policy.budget is None:
-            return None
-        return cls(policy.budget, retry_cost=policy.retry_cost, timeout_cost=policy.timeout_cost)
-
-    @property
-    def tokens(self) -> int:
-        """Tokens left."""
-        return self._tokens
-
-    def cost(self, error: BaseException) -> int:
-        """What a retry after ``error`` costs."""
-        return self.timeout_cost if isinstance(error, RequestTimeoutError) else self.retry_cost
-
-    def spend(self, error: BaseException) -> int | None:
-        """Take the cost of one retry after ``error``; ``None`` (nothing taken) when short."""
-        cost = self.cost(error)
-        with self._lock:
-            if cost > self._tokens:
-                return None
-            self._tokens -= cost
-            return cost
-
-    def give_back(self, spent: int) -> None:
-        """A call succeeded: return what its retries spent, or one token if it spent none."""
-        if self._tokens >= self.capacity:  # full already (the usual case): nothing to lock
-            return
-        with self._lock:
-            self._tokens = min(self.capacity, self._tokens + (spent or 1))
-
-    def __repr__(self) -> str:
-        return f"RetryBudget(tokens={self._tokens}/{self.capacity})"

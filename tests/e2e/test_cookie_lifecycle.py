@@ -247,6 +247,62 @@ async def test_50_tasks_rejected_together_share_one_refresh(guarded: StubServer)
     assert sorted(texts) == sorted(f"Echo: a{n}" for n in range(50))
 
 
+@pytest.mark.anyio
+async def test_copies_made_by_with_options_share_one_refresh(guarded: StubServer) -> None:
+    """A client and its ``with_options`` copy are one family: one refresh lock (issue 12)."""
+
+    class Slow:
+        def __init__(self) -> None:
+            self.current = dict(STALE)
+            self.refreshes = 0
+
+        async def get_cookies(self) -> dict[str, str]:
+            return dict(self.current)
+
+        async def refresh_cookies(self) -> dict[str, str]:
+            self.refreshes += 1
+            await anyio.sleep(0.3)  # the other calls are rejected meanwhile
+            self.current = dict(FRESH)
+            return dict(self.current)
+
+    source = Slow()
+    texts: list[str] = []
+    async with AsyncAichatClient(**stub_options(guarded, cookie_source=source)) as client:
+        copies = (client, client.with_options(timeout=30, max_retries=1))
+
+        async def one(n: int) -> None:
+            texts.append(await copies[n % 2].ask(f"c{n}"))
+
+        async with anyio.create_task_group() as group:
+            for n in range(10):
+                group.start_soon(one, n)
+
+    assert source.refreshes == 1
+    assert sorted(texts) == sorted(f"Echo: c{n}" for n in range(10))
+
+
+def test_copies_made_by_with_options_share_one_refresh_on_threads(guarded: StubServer) -> None:
+    barrier = threading.Barrier(10)
+
+    class Slow(Refreshable):
+        def get_cookies(self) -> dict[str, str]:
+            cookies = super().get_cookies()
+            if self.gets <= 10:
+                barrier.wait(timeout=10)  # every call reads the stale cookies first
+            return cookies
+
+    source = Slow()
+    with (
+        AichatClient(**stub_options(guarded, cookie_source=source)) as client,
+        ThreadPoolExecutor(10) as pool,
+    ):
+        copies = (client, client.with_options(timeout=30))
+        replies = list(pool.map(lambda n: copies[n % 2].complete(f"t{n}"), range(10)))
+
+    assert source.refreshes == 1
+    assert all(r.attempts == 2 for r in replies)
+
+
 def test_a_failed_refresh_gives_the_original_error_and_never_its_text(
     kind: str, guarded: StubServer
 ) -> None:
@@ -404,7 +460,7 @@ def test_no_cookie_value_in_reprs_errors_or_debug_logs(
             with pytest.raises(Exception) as caught:  # noqa: PT011 - any error: its text is checked
                 client.with_options(max_retries=0).ask("echo")
             shown += [str(caught.value), repr(caught.value), repr(client), repr(source)]
-            shown.append(repr(client._shared.jar))
+            shown.append(repr(client._family.jar))
     finally:
         stub.require_cookies(None)
 

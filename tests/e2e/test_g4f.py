@@ -161,7 +161,8 @@ async def test_no_cookies_is_a_runtime_error(
     no_cookies_anywhere(monkeypatch, tmp_path)
     messages = [{"role": "user", "content": "Hello, how are you?"}]
 
-    with pytest.raises(RuntimeError, match=r"chat-gpt\.org") as caught:
+    # The message names the host asked (issue 13), not chat-gpt.org.
+    with pytest.raises(RuntimeError, match=r"no cookies for 127\.0\.0\.1:") as caught:
         await Aichat.create_async("gpt-3.5-turbo", messages, base_url=stub.url, **given)
 
     assert isinstance(caught.value, CookiesNotFoundError)

@@ -2,7 +2,8 @@
 
 Like a browser's jar for one host: it starts from the cookie source, applies
 the ``Set-Cookie`` headers of the host's answers, and starts over whenever
-the source gives other cookies than before.
+the source gives other credentials than before. It is the session state of a
+client family: one jar for a client and its ``with_options`` copies.
 """
 
 from __future__ import annotations
@@ -12,20 +13,12 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
 
-from aichat_adapters.cookies._select import checked, logger
-from aichat_core import domain_matches, parse_set_cookie
+from aichat_adapters.cookies._select import logger
+from aichat_core import Credentials, domain_matches, parse_set_cookie
+from aichat_core._engine import Sent
 
-__all__ = ["Sent", "SessionJar"]
-
-
-class Sent(NamedTuple):
-    """What a request carries from the jar (see [`SessionJar.sent`][])."""
-
-    version: int
-    header: str
-    values: tuple[str, ...]
+__all__ = ["SessionJar"]
 
 
 def _is_ip(host: str) -> bool:
@@ -51,7 +44,7 @@ class SessionJar:
         self._lock = threading.Lock()
         self._cookies: dict[str, str] = {}
         self._expires: dict[str, float] = {}
-        self._seed: dict[str, str] | None = None
+        self._seed: Credentials | None = None
         self._version = 0
         self._sent: Sent | None = None
         self._sent_until = 0.0
@@ -76,7 +69,8 @@ class SessionJar:
             }
 
     def sent(self) -> Sent:
-        """What the next request carries: the version, the ``Cookie`` header, the values.
+        """What the next request carries: the version, the ``Cookie`` header, the values,
+        and the credentials the jar was seeded with.
 
         Cached until the cookies change or one of them expires, so a call costs
         no formatting or checking while nothing changes.
@@ -90,19 +84,25 @@ class SessionJar:
                     if self._expires.get(name, now) >= now
                 }
                 header = "; ".join(f"{name}={value}" for name, value in live.items())
-                self._sent = Sent(self._version, header, tuple(live.values()))
+                self._sent = Sent(self._version, header, tuple(live.values()), self._seed)
                 self._sent_until = min(self._expires.values(), default=math.inf)
             return self._sent
 
-    def seed(self, cookies: Mapping[str, str]) -> bool:
-        """Start over from the source's cookies, if they differ from the last seed.
+    def seed(
+        self, credentials: Credentials | Mapping[str, str], *, if_version: int | None = None
+    ) -> bool:
+        """Start over from the source's credentials, if they differ from the last seed.
 
-        The source gives the same cookies call after call; only when they
+        The source gives the same credentials call after call; only when they
         change (a refresh, a file exported again) do they replace what the
         site set since.
 
         Args:
-            cookies: What the cookie source gave.
+            credentials: What the source gave: [`Credentials`][aichat_core.Credentials],
+                or bare cookies.
+            if_version: Seed only if the jar is still at this version: a caller
+                that read the source before another call refreshed it must not
+                put the older cookies back.
 
         Returns:
             Whether the jar's cookies changed.
@@ -111,17 +111,26 @@ class SessionJar:
             InvalidRequestError: a name or value that a ``Cookie`` header
                 cannot carry (named, never quoted).
         """
+        seed = self._seed
+        if credentials is seed:  # the usual case: the source's cached value again
+            return False
+        credentials = Credentials.of(credentials)  # checks the cookies (names, never values)
         with self._lock:
-            if cookies == self._seed:  # the usual case: checked when first seen
+            if credentials == self._seed or (
+                if_version is not None and if_version != self._version
+            ):
                 return False
-        new = checked(cookies)
-        with self._lock:
-            if new == self._seed:
+            self._seed = credentials
+            cookies = dict(credentials.cookies)
+            if cookies == self._cookies:  # e.g. a file the rotated cookies were saved to
+                if (
+                    seed is None
+                    or seed.user_agent != credentials.user_agent
+                    or (seed.headers != credentials.headers)
+                ):
+                    self._sent = None  # same cookies, but sent with another User-Agent
                 return False
-            self._seed = dict(new)
-            if new == self._cookies:  # e.g. a file the rotated cookies were saved to
-                return False
-            self._cookies, self._expires = new, {}
+            self._cookies, self._expires = cookies, {}
             self._version += 1
             self._sent = None
             return True

@@ -21,6 +21,7 @@ from aichat_core import (
     AsyncTransport,
     CallParams,
     CookieSource,
+    Credentials,
     CredentialsSource,
     InvalidRequestError,
     MessagesInput,
@@ -147,6 +148,16 @@ class AsyncAichatClient(BaseClient):
                 except Exception as exc:
                     return call.refresh_failed(exc, now=time.monotonic())
             return call.refreshed(fresh, now=time.monotonic())
+
+    async def credentials(self) -> Credentials:
+        """The credentials the source gives now, checked, as the next call would use them.
+
+        Raises:
+            CookiesNotFoundError: the source has none (its message says why).
+        """
+        self._check_open()
+        credentials: Credentials = await self._family.source.get()
+        return credentials
 
     async def ask(self, messages: MessagesInput, **params: Unpack[CallParams]) -> str:
         """Send messages (or one prompt string) and return the reply's text."""

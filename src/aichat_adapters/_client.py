@@ -18,6 +18,7 @@ from aichat_core import (
     AichatError,
     CallParams,
     CookieSource,
+    Credentials,
     CredentialsSource,
     MessagesInput,
     Reply,
@@ -163,6 +164,15 @@ class AichatClient(BaseClient):
                 except Exception as exc:
                     return call.refresh_failed(exc, now=time.monotonic())
             return call.refreshed(fresh, now=time.monotonic())
+
+    def credentials(self) -> Credentials:
+        """The credentials the source gives now, checked, as the next call would use them.
+
+        Raises:
+            CookiesNotFoundError: the source has none (its message says why).
+        """
+        self._check_open()
+        return self._family.source.get()
 
     def ask(self, messages: MessagesInput, **params: Unpack[CallParams]) -> str:
         """Send messages (or one prompt string) and return the reply's text."""

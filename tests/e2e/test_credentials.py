@@ -157,3 +157,25 @@ def test_credentials_far_from_expiry_are_not_renewed(kind: str, stub: StubServer
     call(kind, options(stub, source), "Hi")
 
     assert source.refreshes == 0
+
+
+def test_credentials_shows_what_the_next_call_would_send(kind: str, stub: StubServer) -> None:
+    from aichat_adapters import AichatClient, AsyncAichatClient, CookiesNotFoundError
+
+    bundle = Credentials({"cf_clearance": SECRET}, user_agent=BROWSER_UA)
+    if kind == "sync":
+        with AichatClient(**options(stub, Bundled(bundle))) as client:
+            got = client.credentials()
+        with pytest.raises(CookiesNotFoundError, match=r"no cookies for 127\.0\.0\.1"):
+            AichatClient(**options(stub, Bundled(Credentials({})))).credentials()
+    else:
+        import anyio
+
+        async def main() -> Credentials:
+            async with AsyncAichatClient(**options(stub, Bundled(bundle))) as client:
+                return await client.credentials()
+
+        got = anyio.run(main, backend=kind)
+    assert got == bundle
+    assert SECRET not in repr(got)
+    assert stub.requests == []  # nothing was sent

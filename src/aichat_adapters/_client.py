@@ -172,7 +172,8 @@ class AichatClient(BaseClient):
             CookiesNotFoundError: the source has none (its message says why).
         """
         self._check_open()
-        return self._family.source.get()
+        credentials: Credentials = self._family.source.get()
+        return credentials
 
     def ask(self, messages: MessagesInput, **params: Unpack[CallParams]) -> str:
         """Send messages (or one prompt string) and return the reply's text."""

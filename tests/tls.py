@@ -4,15 +4,18 @@
     with HttpsStub(ca.issue_cert("127.0.0.1"), tmp_path) as https:
         ...  # https.url == "https://127.0.0.1:PORT"; https.connections; https.app.requests
 
-uvicorn terminates TLS with the given certificate. Clients connect to a plain
-TCP relay in front of it, which counts every connection, so a test can tell
-a certificate failure that was tried once from one that was retried.
+uvicorn terminates TLS with the given certificate (a trustme leaf, or the PEM
+of a key and its certificate, such as `self_signed` makes). Clients connect to
+a plain TCP relay in front of it, which counts every connection, so a test can
+tell a certificate failure that was tried once from one that was retried.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import ipaddress
 import socket
 import threading
 import time
@@ -22,10 +25,46 @@ from types import TracebackType
 
 import trustme
 import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from aichat_adapters.stub import StubApp
 
-__all__ = ["HttpsStub"]
+__all__ = ["HttpsStub", "self_signed"]
+
+
+def self_signed(host: str) -> bytes:
+    """The PEM of a key and a certificate for ``host`` (an IP address or a name), signed by itself.
+
+    Valid from yesterday for ten days; no certificate authority vouches for it.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    try:
+        alternative: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        alternative = x509.DNSName(host)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=10))
+        .add_extension(x509.SubjectAlternativeName([alternative]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return private + certificate.public_bytes(serialization.Encoding.PEM)
+
 
 _TIMEOUT = 10.0
 
@@ -33,10 +72,13 @@ _TIMEOUT = 10.0
 class HttpsStub:
     """The stub app over HTTPS (uvicorn) on loopback, with a counting TCP relay in front."""
 
-    def __init__(self, certificate: trustme.LeafCert, folder: Path) -> None:
+    def __init__(self, certificate: trustme.LeafCert | bytes, folder: Path) -> None:
         self.app = StubApp()
         pem = folder / f"server-{id(self)}.pem"
-        certificate.private_key_and_cert_chain_pem.write_to_path(str(pem))
+        if isinstance(certificate, bytes):
+            pem.write_bytes(certificate)
+        else:
+            certificate.private_key_and_cert_chain_pem.write_to_path(str(pem))
         config = uvicorn.Config(
             self.app,
             http="h11",

@@ -7,6 +7,9 @@ so the size cap holds on decoded bytes.
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import re
 from typing import Any
 
 from aichat_adapters.transports._body import (
@@ -14,6 +17,12 @@ from aichat_adapters.transports._body import (
     DEFAULT_MAX_BODY_SIZE,
     BodyReader,
     check_max_body_size,
+)
+from aichat_adapters.transports._reasons import (
+    closed_error,
+    error_from_chain,
+    proxy_refused,
+    timeout_error,
 )
 from aichat_adapters.transports._shared import (
     PerLoop,
@@ -25,18 +34,38 @@ from aichat_adapters.transports._shared import (
 )
 from aichat_core import (
     AichatError,
-    CertificateError,
-    ConnectError,
     HttpRequest,
     HttpResponse,
     InvalidRequestError,
-    RequestTimeoutError,
-    TransportError,
 )
 
 __all__ = ["AiohttpTransport"]
 
 _ENCODING = (("accept-encoding", ACCEPT_ENCODING),)
+_COUNTED = re.compile(r"received \d+ of \d+ bytes")  # aiohttp's ContentLengthError says so
+_CONNECTING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "aichat_aiohttp_connecting", default=False
+)
+"""Set while the current task waits for a connection: a timeout then struck in connecting."""
+
+
+@functools.cache
+def _connector_class(aiohttp: Any) -> Any:
+    """aiohttp's ``TCPConnector``, telling [`_CONNECTING`][] when a request waits for a connection.
+
+    The whole attempt has one timeout (``total``), so aiohttp's ``TimeoutError``
+    does not say which phase ran out; this does, for the price of a context
+    variable set twice per request.
+    """
+
+    class _Connector(aiohttp.TCPConnector):  # type: ignore[misc]
+        async def connect(self, req: Any, traces: Any, timeout: Any) -> Any:
+            _CONNECTING.set(True)
+            connection = await super().connect(req, traces, timeout)
+            _CONNECTING.set(False)
+            return connection
+
+    return _Connector
 
 
 class AiohttpTransport:
@@ -78,7 +107,7 @@ class AiohttpTransport:
     def _new_session(self) -> Any:
         aiohttp = self._aiohttp
         return aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl),
+            connector=_connector_class(aiohttp)(limit=self._limit, ssl=self._ssl),
             cookie_jar=aiohttp.DummyCookieJar(),  # the client keeps the cookies
             auto_decompress=False,  # decoded by BodyReader, under the cap
             trust_env=False,  # no .netrc read in a thread at each request: proxy= only
@@ -92,6 +121,7 @@ class AiohttpTransport:
         session = self._sessions.current(loop) or await self._sessions.get(loop)
         aiohttp = self._aiohttp
         url = request.url
+        _CONNECTING.set(False)
         try:
             async with session.request(
                 request.method,
@@ -113,7 +143,7 @@ class AiohttpTransport:
                     set_cookies=tuple(headers.getall("set-cookie", ())),
                 )
         except (asyncio.TimeoutError, aiohttp.ClientError, ValueError) as exc:
-            raise _error(aiohttp, exc, url) from exc
+            raise _error(aiohttp, exc, url, self._proxy, timeout) from exc
 
     async def aclose(self) -> None:
         """Close the session of the running loop (another loop's closes as that loop ends)."""
@@ -124,19 +154,30 @@ async def _close_session(session: Any) -> None:
     await session.close()
 
 
-def _error(aiohttp: Any, exc: BaseException, url: str) -> AichatError:
-    """The core error for an aiohttp exception (the adapter edge)."""
+def _error(
+    aiohttp: Any, exc: BaseException, url: str, proxy: str | None, timeout: float
+) -> AichatError:
+    """The core error for an aiohttp exception (the adapter edge), its cause in words."""
+    if isinstance(exc, getattr(aiohttp, "ConnectionTimeoutError", ())):  # aiohttp 3.10+
+        return timeout_error(url, "connect", timeout, proxy=proxy)
     if isinstance(exc, TimeoutError) or type(exc).__name__ == "TimeoutError":  # asyncio's, 3.10
-        return RequestTimeoutError(f"timed out talking to {url}")
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return CertificateError(
-            f"the TLS certificate of {url} was not accepted; check base_url, or give "
-            "verify='path/to/ca.pem' for a private CA"
+        connecting = _CONNECTING.get()
+        return timeout_error(
+            url, "connect" if connecting else "read", timeout, proxy=proxy if connecting else None
         )
+    if isinstance(exc, aiohttp.ClientHttpProxyError):  # the proxy answered CONNECT with an error
+        return proxy_refused(url, proxy, f"{exc.status} {exc.message}")
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return error_from_chain(exc, url, phase="connect", proxy=proxy, timeout=timeout)
+    if isinstance(exc, aiohttp.ClientConnectorError):  # its os_error (or certificate_error)
+        return error_from_chain(exc, url, phase="connect", timeout=timeout)
     if isinstance(exc, aiohttp.InvalidURL):
         return InvalidRequestError(f"cannot send to {url}; check base_url")
-    if isinstance(exc, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
-        return ConnectError(f"connection to {url} failed: {type(exc).__name__}")
-    if isinstance(exc, ValueError):
-        return InvalidRequestError(f"cannot send to {url}: {exc}")
-    return TransportError(f"request to {url} failed: {type(exc).__name__}")
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return closed_error(url, "disconnected")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        counted = _COUNTED.search(str(exc))
+        return closed_error(url, counted.group() if counted else "the body was cut short")
+    if isinstance(exc, aiohttp.ClientError):
+        return error_from_chain(exc, url, timeout=timeout)
+    return InvalidRequestError(f"cannot send to {url}: {exc}")  # a ValueError

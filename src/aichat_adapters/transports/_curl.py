@@ -14,6 +14,7 @@ import queue
 from typing import Any
 
 from aichat_adapters.transports._body import DEFAULT_MAX_BODY_SIZE, check_max_body_size
+from aichat_adapters.transports._reasons import curl_error
 from aichat_adapters.transports._shared import (
     PerLoop,
     asyncio_only,
@@ -23,12 +24,9 @@ from aichat_adapters.transports._shared import (
 )
 from aichat_core import (
     AichatError,
-    CertificateError,
-    ConnectError,
     HttpRequest,
     HttpResponse,
     InvalidRequestError,
-    RequestTimeoutError,
     ResponseFormatError,
 )
 
@@ -106,23 +104,16 @@ def _session_options(
     }
 
 
-def _error(exc: Any, url: str, sink: _Sink) -> AichatError:
-    """The core error for a curl_cffi error (the adapter edge)."""
+def _error(exc: Any, url: str, sink: _Sink, proxy: str | None, timeout: float) -> AichatError:
+    """The core error for a curl_cffi error (the adapter edge): libcurl's code and words."""
     code = int(getattr(exc, "code", 0) or 0)
     if sink.too_large:
         return ResponseFormatError(f"the answer from {url} is larger than {sink.limit} bytes")
-    if code == 28:  # OPERATION_TIMEDOUT
-        return RequestTimeoutError(f"timed out talking to {url}")
-    if code == 60:  # PEER_FAILED_VERIFICATION
-        return CertificateError(
-            f"the TLS certificate of {url} was not accepted; check base_url, or give "
-            "verify='path/to/ca.pem' for a private CA"
-        )
     if code in (1, 3):  # UNSUPPORTED_PROTOCOL, URL_MALFORMAT
         return InvalidRequestError(f"cannot send to {url}; check base_url and proxy")
     if code == 61:  # BAD_CONTENT_ENCODING
         return ResponseFormatError(f"the answer from {url} could not be decoded")
-    return ConnectError(f"connection to {url} failed: curl error {code}")
+    return curl_error(code, str(exc), url, proxy=proxy, timeout=timeout)
 
 
 def _response(response: Any, sink: _Sink) -> HttpResponse:
@@ -169,6 +160,7 @@ class CurlTransport:
         self.impersonate = _check_target(curl_cffi, impersonate)
         self._max_body_size = check_max_body_size(max_body_size)
         self._options = _session_options(curl_cffi, self.impersonate, proxy, verify)
+        self._proxy: str | None = self._options["proxy"]
         self._session_class: Any = curl_cffi.requests.Session
         self._errors: Any = curl_cffi.CurlError
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -197,7 +189,7 @@ class CurlTransport:
                 request.method, request.url, **_request_options(request, timeout, sink)
             )
         except self._errors as exc:
-            raise _error(exc, request.url, sink) from exc
+            raise _error(exc, request.url, sink, self._proxy, timeout) from exc
         finally:
             self._idle.put(session)
         return _response(response, sink)
@@ -238,6 +230,7 @@ class AsyncCurlTransport:
             **_session_options(curl_cffi, self.impersonate, proxy, verify),
             "max_clients": limit,
         }
+        self._proxy: str | None = self._options["proxy"]
         session_class: Any = curl_cffi.requests.AsyncSession
         self._errors: Any = curl_cffi.CurlError
         self._sessions: PerLoop[Any] = PerLoop(
@@ -257,7 +250,7 @@ class AsyncCurlTransport:
                 request.method, request.url, **_request_options(request, timeout, sink)
             )
         except self._errors as exc:
-            raise _error(exc, request.url, sink) from exc
+            raise _error(exc, request.url, sink, self._proxy, timeout) from exc
         return _response(response, sink)
 
     async def aclose(self) -> None:

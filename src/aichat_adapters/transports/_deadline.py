@@ -21,14 +21,16 @@ from aichat_adapters.transports._shared import ATTEMPT_DEADLINE
 __all__ = ["bound_every_socket"]
 
 
-def _time_left(timeout: float | None) -> float | None:
-    """``timeout`` cut to what the current attempt has left; raises once nothing is left."""
+def _time_left(
+    timeout: float | None, expired: type[httpcore.TimeoutException] = httpcore.ReadTimeout
+) -> float | None:
+    """``timeout`` cut to what the current attempt has left; raises ``expired`` once none is."""
     deadline = ATTEMPT_DEADLINE.get()
     if deadline is None:
         return timeout
     left = deadline - time.monotonic()
     if left <= 0:
-        raise httpcore.ReadTimeout("the attempt's time ran out")
+        raise expired("the attempt's time ran out")
     return left if timeout is None else min(timeout, left)
 
 
@@ -51,7 +53,8 @@ class _Stream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        return _Stream(self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+        left = _time_left(timeout, httpcore.ConnectTimeout)  # the handshake is part of connecting
+        return _Stream(self._stream.start_tls(ssl_context, server_hostname, left))
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
@@ -70,7 +73,7 @@ class _Backend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         stream = self._backend.connect_tcp(
-            host, port, _time_left(timeout), local_address, socket_options
+            host, port, _time_left(timeout, httpcore.ConnectTimeout), local_address, socket_options
         )
         return _Stream(stream)
 
@@ -80,7 +83,8 @@ class _Backend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        return _Stream(self._backend.connect_unix_socket(path, _time_left(timeout), socket_options))
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        return _Stream(self._backend.connect_unix_socket(path, left, socket_options))
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
@@ -105,7 +109,8 @@ class _AsyncStream(httpcore.AsyncNetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout))
+        left = _time_left(timeout, httpcore.ConnectTimeout)  # the handshake is part of connecting
+        stream = await self._stream.start_tls(ssl_context, server_hostname, left)
         return _AsyncStream(stream)
 
     def get_extra_info(self, info: str) -> Any:
@@ -125,7 +130,7 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         stream = await self._backend.connect_tcp(
-            host, port, _time_left(timeout), local_address, socket_options
+            host, port, _time_left(timeout, httpcore.ConnectTimeout), local_address, socket_options
         )
         return _AsyncStream(stream)
 
@@ -135,7 +140,8 @@ class _AsyncBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_unix_socket(path, _time_left(timeout), socket_options)
+        left = _time_left(timeout, httpcore.ConnectTimeout)
+        stream = await self._backend.connect_unix_socket(path, left, socket_options)
         return _AsyncStream(stream)
 
     async def sleep(self, seconds: float) -> None:

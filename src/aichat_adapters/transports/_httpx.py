@@ -8,7 +8,7 @@ cut off when the attempt's time is up.
 
 from __future__ import annotations
 
-import ssl
+import re
 import time
 import typing
 from contextlib import aclosing
@@ -22,6 +22,13 @@ from aichat_adapters.transports._body import (
     BodyReader,
     check_max_body_size,
 )
+from aichat_adapters.transports._reasons import (
+    closed_error,
+    error_from_chain,
+    mask,
+    proxy_refused,
+    timeout_error,
+)
 from aichat_adapters.transports._shared import (
     ATTEMPT_DEADLINE,
     PerLoop,
@@ -31,7 +38,6 @@ from aichat_adapters.transports._shared import (
 )
 from aichat_core import (
     AichatError,
-    CertificateError,
     ConnectError,
     HttpRequest,
     HttpResponse,
@@ -45,35 +51,47 @@ __all__ = ["AsyncHttpxTransport", "HttpxTransport", "map_httpx_error"]
 
 _ENCODING = (("accept-encoding", ACCEPT_ENCODING),)
 _DRAIN = 1 << 20  # bytes read past a refusal, at most, to let httpx's generators end
+_COUNTED = re.compile(r"received (\d+) bytes, expected (\d+)")  # h11's words for a short body
 
 
-def map_httpx_error(exc: Exception, url: str) -> AichatError:
-    """The core error for an httpx exception (the adapter edge)."""
-    if isinstance(exc, httpx.TimeoutException):
-        return RequestTimeoutError(f"timed out talking to {url}: {type(exc).__name__}")
-    if isinstance(exc, httpx.ConnectError) and _caused_by(exc, ssl.SSLCertVerificationError):
-        return CertificateError(
-            f"the TLS certificate of {url} was not accepted; check base_url, or give "
-            "verify='path/to/ca.pem' for a private CA"
-        )
-    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
-        return ConnectError(f"connection to {url} failed: {exc or type(exc).__name__}")
+def map_httpx_error(
+    exc: Exception, url: str, *, proxy: str | None = None, timeout: float | None = None
+) -> AichatError:
+    """The core error for an httpx exception (the adapter edge), its cause in words.
+
+    Args:
+        exc: What httpx raised.
+        url: Where the request went.
+        proxy: The proxy this transport connects through, if any: a failure to
+            connect is then a failure to reach the proxy.
+        timeout: The attempt's timeout, named in a timeout's message.
+    """
+    if isinstance(exc, httpx.ConnectTimeout):
+        return timeout_error(url, "connect", timeout, proxy=proxy)
+    if isinstance(exc, httpx.TimeoutException):  # read, write, or waiting for the pool
+        return timeout_error(url, "read", timeout)
+    if isinstance(exc, httpx.ProxyError):  # the proxy answered, and said no
+        detail = str(exc).removeprefix("Proxy Server could not connect: ")
+        return proxy_refused(url, proxy, detail[:1].lower() + detail[1:])
+    if isinstance(exc, httpx.ConnectError):
+        return error_from_chain(exc, url, phase="connect", proxy=proxy, timeout=timeout)
+    if isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc)
+        if "closed" in text or "disconnected" in text:  # h11 has no type for these
+            counted = _COUNTED.search(text)
+            received = f"received {counted[1]} of {counted[2]} bytes" if counted else ""
+            return closed_error(url, received or "no answer at all")
+        return ConnectError(f"the answer from {mask(url)} broke the HTTP protocol: {text}")
+    if isinstance(exc, httpx.NetworkError):  # a read or write failed on an open connection
+        error = error_from_chain(exc, url, timeout=timeout)
+        if type(error) is TransportError:  # nothing more precise: it broke all the same
+            return closed_error(url, f"{type(exc).__name__} with no reason given")
+        return error
     if isinstance(exc, httpx.DecodingError):
-        return ResponseFormatError(f"the answer from {url} could not be decoded: {exc}")
+        return ResponseFormatError(f"the answer from {mask(url)} could not be decoded: {exc}")
     if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
-        return InvalidRequestError(f"cannot send to {url}: {exc}; check base_url and proxy")
-    return TransportError(f"request to {url} failed: {type(exc).__name__}: {exc}")
-
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return False
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+        return InvalidRequestError(f"cannot send to {mask(url)}: {exc}; check base_url and proxy")
+    return error_from_chain(exc, url, timeout=timeout)
 
 
 def _client_options(proxy: str | None, verify: object) -> dict[str, Any]:
@@ -187,9 +205,9 @@ class HttpxTransport:
         _check_http_client(http_client, httpx.Client, proxy, verify)
         self._max_body_size = check_max_body_size(max_body_size)
         self._owns_client = http_client is None
-        self._client: httpx.Client = http_client or _build(
-            httpx.Client, _client_options(proxy, verify)
-        )
+        options = _client_options(proxy, verify) if http_client is None else {}
+        self._proxy: str | None = options.get("proxy")
+        self._client: httpx.Client = http_client or _build(httpx.Client, options)
 
     @classmethod
     def from_httpx(cls, transport: httpx.BaseTransport) -> HttpxTransport:
@@ -222,7 +240,7 @@ class HttpxTransport:
             finally:
                 response.close()
         except httpx.HTTPError as exc:
-            raise map_httpx_error(exc, url) from exc
+            raise map_httpx_error(exc, url, proxy=self._proxy, timeout=timeout) from exc
         finally:
             ATTEMPT_DEADLINE.reset(token)
 
@@ -252,6 +270,7 @@ class AsyncHttpxTransport:
         self._max_body_size = check_max_body_size(max_body_size)
         self._owns_client = http_client is None
         self._options = _client_options(proxy, verify) if http_client is None else {}
+        self._proxy: str | None = self._options.get("proxy")
         self._client: httpx.AsyncClient | None = http_client
         self._pools: PerLoop[httpx.AsyncClient] = PerLoop(
             lambda: _build(httpx.AsyncClient, self._options), _close_client
@@ -295,7 +314,7 @@ class AsyncHttpxTransport:
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
-            raise map_httpx_error(exc, url) from exc
+            raise map_httpx_error(exc, url, proxy=self._proxy, timeout=timeout) from exc
         finally:
             ATTEMPT_DEADLINE.reset(token)
 
@@ -351,4 +370,4 @@ async def _close_client(client: httpx.AsyncClient) -> None:
 
 
 def _timed_out(url: str, timeout: float) -> RequestTimeoutError:
-    return RequestTimeoutError(f"timed out talking to {url}: no complete answer in {timeout:g} s")
+    return timeout_error(url, "read", timeout)

@@ -24,6 +24,7 @@ import pytest
 
 from aichat_adapters import AichatClient, InvalidRequestError
 from aichat_adapters.stub import Fault, StubServer
+from aichat_core import RETRY_STATUSES
 
 AICHAT = str(Path(sys.executable).parent / "aichat")
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,6 +157,25 @@ def test_click_usage_errors_are_one_line_and_exit_2(args: tuple[str, ...], error
     assert f"(see 'aichat{' ' + args[0] if args[0] != 'frobnicate' else ''} --help')" in (
         result.stderr
     )
+
+
+def test_the_retried_statuses_in_the_help_are_the_documented_and_the_retried_ones() -> None:
+    page = (ROOT / "docs" / "cli.md").read_text()
+    [row] = [line for line in page.splitlines() if line.startswith("| `--max-retries N`")]
+    helped = " ".join(run("ask", "--help").stdout.split())
+    retried = ", ".join(map(str, sorted(RETRY_STATUSES)))
+
+    assert f"network errors, timeouts, and statuses {retried}" in row
+    assert f"network errors, timeouts, and statuses {retried}" in helped
+
+
+@pytest.mark.parametrize("args", [(), ("-v",)])
+def test_bare_aichat_shows_the_help_as_help_does(args: tuple[str, ...]) -> None:
+    result = run(*args)
+
+    assert result.returncode == 2  # no command: nothing was done
+    assert result.stdout == run("--help").stdout  # the same lines, not squashed into one
+    assert result.stderr == ""
 
 
 @pytest.mark.parametrize("args", [("--help",), ("ask", "--help"), ("--version",)])

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.progress import Progress, ProgressColumn
 
+from aichat_adapters.cli._batch import time_left, time_left_column
 from aichat_adapters.stub import Fault, StubServer
 
 from .test_cli import AICHAT, WAIT, clean_env, no_cookies_env, run
@@ -446,3 +448,20 @@ def test_a_large_input_is_not_held_in_memory(tmp_path: Path) -> None:
 
     assert (tmp_path / "large" / "in.jsonl").stat().st_size > 64 * 2**20
     assert large - small < 24 * 1024, f"peak RSS grew by {(large - small) // 1024} MiB"
+
+
+def test_the_time_left_counts_the_pace_since_the_start_not_within_a_burst() -> None:
+    # 8 prompts in flight, 3 s each: the first 8 results come at once, at 3 s.
+    now = [0.0]
+    progress = Progress(time_left_column(), get_time=lambda: now[0], disable=True)
+    task = progress.add_task("asking", total=24)
+    column = progress.columns[0]
+    assert isinstance(column, ProgressColumn)
+
+    assert str(column.render(progress.tasks[task])) == "-:--:--"  # nothing to go by yet
+    for step in range(8):
+        now[0] = 3.0 + step / 1000
+        progress.update(task, advance=1)
+
+    assert time_left(3.007, 8, 16) == pytest.approx(6.0, rel=0.01)
+    assert str(column.render(progress.tasks[task])) == "0:00:07"  # 6.014 s, rounded up

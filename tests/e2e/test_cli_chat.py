@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
+import signal
 import stat
 import subprocess
+import threading
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from aichat_adapters.cli._chat import DISCARDED
 from aichat_adapters.stub import Fault, StubServer
 
 from .test_cli import AICHAT, WAIT, clean_env, run
@@ -243,3 +248,111 @@ def test_at_a_terminal_a_line_that_is_not_utf8_is_named_and_the_session_goes_on(
     )
     assert stdout == b"Echo: second\n"
     assert prompts(stub) == ["second"]
+
+
+def _drain(controller: int, into: list[bytes]) -> None:
+    """Read a pseudo-terminal's controller until its other end is closed."""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # EIO: no process holds the terminal any more
+            return
+        if not chunk:
+            return
+        into.append(chunk)
+
+
+def test_a_slow_reply_is_printed_on_a_line_of_its_own_once_the_spinner_is_gone(
+    stub: StubServer,
+) -> None:
+    # stdout and stderr on one terminal, as a person has them: the spinner (stderr)
+    # animates on the line the reply (stdout) would be glued to.
+    stub.enqueue(Fault.delay(1.0))
+    keyboard, keyboard_end = pty.openpty()
+    screen, screen_end = pty.openpty()
+    shown: list[bytes] = []
+    try:
+        with subprocess.Popen(
+            [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
+            stdin=keyboard_end,
+            stdout=screen_end,
+            stderr=screen_end,
+            env=clean_env(TERM="xterm-256color"),
+        ) as process:
+            os.close(keyboard_end)
+            os.close(screen_end)
+            reader = threading.Thread(target=_drain, args=(screen, shown), daemon=True)
+            reader.start()
+            os.write(keyboard, b"slow one\n/exit\n")
+            assert process.wait(timeout=WAIT) == 0
+            reader.join(WAIT)
+    finally:
+        os.close(keyboard)
+        os.close(screen)
+    lines = _visible(b"".join(shown)).splitlines()
+
+    assert any("waiting for the reply" in line for line in lines)  # the spinner ran
+    assert "Echo: slow one" in lines  # a line of its own
+    assert not [line for line in lines if "waiting" in line and "Echo" in line]
+
+
+def _visible(data: bytes) -> str:
+    """What a terminal shows of ``data``, roughly: no escape sequences, each \\r a new line."""
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]", "", data.decode("utf-8", "replace"))
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_ctrl_c_at_the_prompt_discards_the_line_and_the_chat_goes_on(stub: StubServer) -> None:
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen(
+            [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=clean_env(),
+        ) as process:
+            os.close(terminal)
+            terminal = -1
+            assert process.stderr is not None
+            os.write(controller, b"first\n")
+            _wait_for_prompt(process.stderr, times=2)  # the first reply is in: a new prompt
+            os.write(controller, b"half a li")  # typed, then Ctrl-C instead of Enter
+            process.send_signal(signal.SIGINT)
+            _wait_for_text(process.stderr, DISCARDED)
+            os.write(controller, b"ne\nsecond\n/exit\n")
+            stdout, stderr = process.communicate(timeout=WAIT)
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+
+    assert process.returncode == 0, stderr
+    assert stdout.decode().splitlines()[0] == "Echo: first"
+    # The history survived; the interrupted line was not sent (the terminal's
+    # line buffer still held "half a li", which the next Enter completed).
+    assert prompts(stub)[0] == "first"
+    assert prompts(stub)[-1].endswith("User: second\nAssistant:")  # type: ignore[union-attr]
+    assert prompts(stub)[-1].startswith("User: first\nAssistant: Echo: first\n")  # type: ignore[union-attr]
+
+
+def _wait_for_text(stream: IO[bytes], text: str, times: int = 1) -> None:
+    """Read ``stream`` until ``text`` has appeared ``times`` times (at most ``WAIT`` seconds)."""
+    seen = b""
+    found = threading.Event()
+
+    def read() -> None:
+        nonlocal seen
+        while seen.count(text.encode()) < times:
+            chunk = stream.read1(4096)  # type: ignore[attr-defined]
+            if not chunk:
+                return
+            seen += chunk
+        found.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(WAIT), f"{text!r} x{times} not seen; stderr so far: {seen!r}"
+
+
+def _wait_for_prompt(stream: IO[bytes], times: int) -> None:
+    _wait_for_text(stream, "you> ", times)

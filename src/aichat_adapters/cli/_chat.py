@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -30,10 +31,11 @@ from aichat_adapters.cli._text import (
 )
 from aichat_core import AichatError, InvalidRequestError, check_params
 
-__all__ = ["ChatSession", "chat"]
+__all__ = ["DISCARDED", "ChatSession", "chat"]
 
 PROMPT = "you> "
 COMMANDS_HELP = "/reset forgets the history, /save FILE writes it as JSON, /exit ends (or Ctrl-D)"
+DISCARDED = "(line discarded; /exit or Ctrl-D ends the chat)"
 
 
 @attrs.define
@@ -47,6 +49,8 @@ class ChatSession:
         as_json: Print each reply as one JSON line.
         interactive: Talking to a person at a terminal (notes on stderr,
             errors do not end the session).
+        waiting: Shown while a reply is awaited (a spinner at a terminal); the
+            reply is printed once it is gone, never beside it.
     """
 
     chat: Chat
@@ -54,6 +58,7 @@ class ChatSession:
     top_p: float | None = None
     as_json: bool = False
     interactive: bool = False
+    waiting: Callable[[], contextlib.AbstractContextManager[object]] = contextlib.nullcontext
 
     def handle(self, line: str) -> bool:
         """Run one input line (a prompt or a command); ``False`` once the session should end."""
@@ -93,7 +98,8 @@ class ChatSession:
 
     def turn(self, text: str) -> None:
         """Ask ``text`` with the history and print the reply."""
-        reply = self.chat.ask(text, temperature=self.temperature, top_p=self.top_p)
+        with self.waiting():
+            reply = self.chat.ask(text, temperature=self.temperature, top_p=self.top_p)
         click.echo(json_text({"reply": reply}) if self.as_json else reply)
 
     def save(self, path: Path) -> int:
@@ -121,7 +127,9 @@ class ChatSession:
     def interactive_loop(self, stdin: TextIO) -> None:
         """Prompt, answer, repeat: errors are shown and the session goes on.
 
-        Ctrl-C while waiting for a reply drops that turn; Ctrl-D ends the session.
+        As in Python's REPL, Ctrl-C at the prompt discards the line typed so
+        far; while waiting for a reply it drops that turn. Ctrl-D or ``/exit``
+        ends the session; the history is kept until then.
         """
         from rich.console import Console
 
@@ -131,18 +139,21 @@ class ChatSession:
             reconfigure(errors="surrogateescape")
         console = Console(stderr=True)
         console.print(f"[bold]aichat chat[/bold]: type a message. {COMMANDS_HELP}.")
+        self.waiting = functools.partial(console.status, "waiting for the reply...")
         while True:
             try:
                 line = check_decoded(_read_line(stdin), "the line")
             except EOFError:
                 click.echo(err=True)
                 return
+            except KeyboardInterrupt:
+                click.echo(f"\n{DISCARDED}", err=True)
+                continue
             except InvalidRequestError as error:
                 click.echo(f"error: {describe(error)}", err=True)
                 continue
             try:
-                with console.status("waiting for the reply..."):
-                    going_on = self.handle(line)
+                going_on = self.handle(line)
             except KeyboardInterrupt:
                 click.echo("(cancelled)", err=True)
                 continue
@@ -221,6 +232,8 @@ def chat(
       /save FILE   write the history as a JSON list of {"role", "content"}
       /exit        end the session (so does Ctrl-D)
     A line starting with '//' is sent as a prompt without its first '/'.
+    At a terminal, Ctrl-C discards the line being typed, or the reply
+    being waited for; the history stays.
 
     \b
     Examples:

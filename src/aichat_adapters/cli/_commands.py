@@ -95,10 +95,16 @@ def verbose_option() -> click.Option:
     cls=AichatGroup,
     help="Talk to chat-gpt.org (or the local stub) from the command line.",
     epilog=EXIT_CODES_HELP,
+    invoke_without_command=True,  # bare "aichat": the help as --help shows it, below
+    subcommand_metavar="COMMAND [ARGS]...",
 )
 @click.version_option(package_name="aichat-client")
-def cli() -> None:
-    """The ``aichat`` command group."""
+@click.pass_context
+def cli(context: click.Context) -> None:
+    """The ``aichat`` command group; with no command, its help (and exit code 2: nothing done)."""
+    if context.invoked_subcommand is None:
+        click.echo(context.get_help())
+        context.exit(USAGE)
 
 
 cli.params.append(verbose_option())

@@ -3,7 +3,8 @@
 Every error ends as one line on stderr, ``error: ...``, worded for a shell
 user: a [`CookiesNotFoundError`][aichat_core.CookiesNotFoundError] names the
 command's options (``--cookies``, ``--cookies-file``, ``--browser``) rather
-than the library's arguments.
+than the library's arguments, a host name that does not resolve suggests
+``--proxy`` or ``--stub``, and a proxy's failure names ``--proxy``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import click
 from aichat_core import (
     AichatError,
     AuthenticationError,
+    ConnectError,
     CookiesNotFoundError,
     InvalidRequestError,
     RateLimitError,
@@ -64,6 +66,10 @@ COOKIES_ADVICE = (
     "export), --browser NAME, or the AICHAT_COOKIES variable; "
     "'aichat cookies' shows what each source gives"
 )
+UNRESOLVED_ADVICE = (
+    "Behind a proxy, give it with --proxy URL (or AICHAT_PROXY); to try aichat offline, add --stub"
+)
+PROXY_ADVICE = "The proxy was given with --proxy (or AICHAT_PROXY)"
 
 # Line breaks (every kind str.splitlines knows) and the other control characters,
 # which could move the cursor or recolour a terminal.
@@ -103,7 +109,22 @@ def message(error: AichatError) -> str:
     if isinstance(error, CookiesNotFoundError):
         tried = "; ".join(f"{source}: {reason}" for source, reason in error.tried) or "none"
         return one_line(f"no cookie source gave cookies (tried {tried}). {COOKIES_ADVICE}")
-    return one_line(str(error))
+    text = str(error)
+    advice = _advice(error, text)
+    return one_line(f"{text}. {advice}" if advice else text)
+
+
+def _advice(error: AichatError, text: str) -> str | None:
+    """The command's options that are the next step, for the errors a message alone leaves open."""
+    from aichat_adapters.transports._reasons import UNRESOLVED, blames_proxy
+
+    if not isinstance(error, ConnectError):
+        return None
+    if blames_proxy(text):
+        return PROXY_ADVICE
+    if UNRESOLVED in text:
+        return UNRESOLVED_ADVICE
+    return None
 
 
 def describe(error: AichatError) -> str:

@@ -30,7 +30,7 @@ from aichat_adapters.cookies import (
     StaticCookieSource,
     default_cookie_source,
 )
-from aichat_core import DEFAULT_BASE_URL, InvalidRequestError
+from aichat_core import DEFAULT_BASE_URL, RETRY_STATUSES, InvalidRequestError
 
 __all__ = [
     "STUB_COOKIES",
@@ -120,7 +120,10 @@ _SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
         type=click.IntRange(min=0),
         default=2,
         show_default=True,
-        help="Retries after the first attempt (network errors, 429, 5xx).",
+        help=(
+            "Retries after the first attempt (network errors, timeouts, and statuses "
+            f"{', '.join(map(str, sorted(RETRY_STATUSES)))})."
+        ),
     ),
     click.option(
         "--stub",

@@ -41,15 +41,18 @@ __all__ = [
     "REFUSED",
     "UNRESOLVED",
     "Phase",
+    "blames_proxy",
     "certificate_error",
     "certificate_words",
     "chain",
     "closed_error",
     "connect_error",
     "curl_error",
+    "curl_text",
     "error_from_chain",
     "host_of",
     "mask",
+    "proxy_host",
     "proxy_refused",
     "timeout_error",
 ]
@@ -287,6 +290,13 @@ def error_from_chain(
     if phase == "connect":
         return connect_error(url, _fallback(exc), proxy=proxy)
     return TransportError(f"request to {mask(url)} failed: {_fallback(exc)}")
+
+
+def blames_proxy(message: str) -> bool:
+    """Whether an error's message (made here) says the proxy failed, not the server."""
+    return message.startswith(("could not reach the proxy", "the proxy ")) or (
+        message.startswith("timed out connecting to the proxy")
+    )
 
 
 def proxy_host(proxy: str | None) -> str | None:

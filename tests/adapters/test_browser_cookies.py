@@ -15,6 +15,7 @@ import attrs
 import pytest
 
 import aichat_adapters.cookies._browser as browser_module
+from aichat_adapters._extras import install_hint
 from aichat_adapters.cookies import BROWSERS, BrowserCookieSource
 from aichat_adapters.cookies._browser import _describe
 from aichat_core import CookiesNotFoundError, InvalidRequestError, RefreshableCookieSource
@@ -344,7 +345,7 @@ def test_rookiepy_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_p
         ((name, reason),) = error.tried
         assert name == "browser"
         assert reason.startswith("rookiepy is not installed")
-        assert 'pip install -e ".[browser]"' in str(error)
+        assert install_hint("browser") in str(error)
 
 
 def test_cookie_file_under_the_home_folder(home: Path) -> None:

@@ -6,19 +6,17 @@ import sys
 
 __all__ = ["main"]
 
-INSTALL_HINT = (
-    "The aichat command needs the 'cli' extra (click and rich). From a checkout of "
-    'aichat-client, in the virtual environment aichat runs in: pip install -e ".[cli]"'
-)
-
 
 def main() -> None:
     """Entry point of the ``aichat`` command (and of ``python -m aichat_adapters.cli``)."""
     try:
         import click  # noqa: F401
         import rich  # noqa: F401
-    except ImportError:
-        print(INSTALL_HINT, file=sys.stderr)
+    except ImportError as exc:
+        from aichat_adapters._extras import missing_extra
+
+        module = exc.name if exc.name in ("click", "rich") else "click or rich"
+        print(missing_extra(module, "cli", "The aichat command"), file=sys.stderr)
         sys.exit(1)
     from aichat_adapters.cli._commands import run
 

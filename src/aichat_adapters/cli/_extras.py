@@ -1,22 +1,17 @@
 """The optional parts of aichat-client the command needs for some options, checked up front.
 
 A missing extra ends the command with exit code 1 and the line that installs
-it, before anything is read or sent.
+it (for the way aichat-client was installed: see ``aichat_adapters._extras``),
+before anything is read or sent.
 """
 
 from __future__ import annotations
 
 import importlib
 
+from aichat_adapters._extras import install_hint, missing_extra
+
 __all__ = ["MissingExtraError", "install_hint", "require_extra"]
-
-
-def install_hint(extra: str) -> str:
-    """The command that installs ``extra`` (there is no release on an index yet)."""
-    return (
-        f'pip install -e ".[{extra}]" (from a checkout of aichat-client, '
-        "in the virtual environment aichat runs in)"
-    )
 
 
 class MissingExtraError(ImportError):
@@ -37,6 +32,4 @@ def require_extra(module: str, extra: str, what: str) -> None:
     try:
         importlib.import_module(module)
     except ImportError:
-        raise MissingExtraError(
-            f"{what} needs the '{extra}' extra ({module} is not installed): {install_hint(extra)}"
-        ) from None
+        raise MissingExtraError(missing_extra(module, extra, what)) from None

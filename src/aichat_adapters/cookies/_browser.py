@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Final, Literal
 
 import attrs
 
+from aichat_adapters._extras import install_hint
 from aichat_adapters.cookies._select import (
     DEFAULT_DOMAIN,
     CookieEntry,
@@ -34,7 +35,6 @@ from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matche
 
 __all__ = ["BROWSERS", "DEFAULT_CACHE_TTL", "BrowserCookieSource"]
 
-_INSTALL = 'pip install -e ".[browser]" (from a checkout of aichat-client)'
 
 _Family = Literal["chromium", "firefox", "safari"]
 
@@ -302,7 +302,7 @@ def _import_rookiepy() -> Any:
         return importlib.import_module("rookiepy")
     except ImportError as exc:
         raise CookiesNotFoundError.from_tried(
-            (("browser", f"rookiepy is not installed ({exc}); run: {_INSTALL}"),)
+            (("browser", f"rookiepy is not installed ({exc}); run: {install_hint('browser')}"),)
         ) from None
 
 

@@ -212,10 +212,9 @@ class StubServer:
         try:
             import uvicorn
         except ImportError as exc:
-            raise ImportError(
-                'the stub server needs uvicorn: pip install -e ".[stub]" '
-                "(from a checkout of aichat-client)"
-            ) from exc
+            from aichat_adapters._extras import missing_extra
+
+            raise ImportError(missing_extra("uvicorn", "stub", "the stub server")) from exc
 
         config = uvicorn.Config(
             self.app,

@@ -12,6 +12,7 @@ import functools
 import re
 from typing import Any
 
+from aichat_adapters._extras import import_extra
 from aichat_adapters.transports._body import (
     ACCEPT_ENCODING,
     DEFAULT_MAX_BODY_SIZE,
@@ -28,7 +29,6 @@ from aichat_adapters.transports._shared import (
     PerLoop,
     asyncio_only,
     check_proxy,
-    import_extra,
     loop_token,
     ssl_context,
 )

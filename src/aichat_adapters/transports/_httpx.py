@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from aichat_adapters._extras import missing_extra
 from aichat_adapters.transports._body import (
     ACCEPT_ENCODING,
     DEFAULT_MAX_BODY_SIZE,
@@ -102,10 +103,7 @@ def _build(kind: type[typing.Any], options: dict[str, Any]) -> Any:
     try:
         client = kind(**options)
     except ImportError:  # a socks5:// proxy without socksio
-        raise InvalidRequestError(
-            'a SOCKS proxy needs the socks extra: pip install -e ".[socks]" '
-            "(from a checkout of aichat-client)"
-        ) from None
+        raise InvalidRequestError(missing_extra("socksio", "socks", "a SOCKS proxy")) from None
     from aichat_adapters.transports._deadline import bound_every_socket  # imports httpcore
 
     bound_every_socket(client)

@@ -1,14 +1,12 @@
-"""What every transport shares: option checks, optional imports, the event loop in use."""
+"""What every transport shares: option checks, the event loop in use."""
 
 from __future__ import annotations
 
 import contextvars
-import importlib
 import os
 import ssl
 import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from types import ModuleType
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 if TYPE_CHECKING:
@@ -26,23 +24,11 @@ __all__ = [
     "PerLoop",
     "asyncio_only",
     "check_proxy",
-    "import_extra",
     "ssl_context",
     "loop_token",
 ]
 
 _PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-
-
-def import_extra(module: str, extra: str, what: str) -> ModuleType:
-    """Import an optional library, or say which extra installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise InvalidRequestError(
-            f'{what} needs the {module} package: pip install -e ".[{extra}]" '
-            "(from a checkout of aichat-client)"
-        ) from None
 
 
 def ssl_context(verify: bool | str | os.PathLike[str]) -> ssl.SSLContext | bool:

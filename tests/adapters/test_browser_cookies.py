@@ -142,7 +142,8 @@ def test_one_value_per_name_the_sites_own_domain_and_longest_path_win(
 def test_only_expired_cookies_say_so(tmp_path: Path) -> None:
     path = make_firefox_db(tmp_path, [FakeCookie(".chat-gpt.org", "old", "SECRET-x", EARLIER)])
     error = _error(BrowserCookieSource(cookie_file=path))
-    assert error.tried == ((f"cookie file {path}", "only expired cookies for chat-gpt.org"),)
+    reason = "only expired cookies for chat-gpt.org (1 cookie); open the site in this browser"
+    assert error.tried == ((f"cookie file {path}", f"{reason} to renew them"),)
 
 
 def test_no_cookies_for_the_site_says_so(tmp_path: Path) -> None:

@@ -237,3 +237,56 @@ def test_the_sites_cookies_never_reach_another_host(stub: StubServer, tmp_path: 
     assert stub.requests == []
     assert "no cookie of 127.0.0.1 among 1 cookie of other sites" in result.stderr
     no_leak(result.stdout + result.stderr, SECRET)
+
+
+# --------------------------------------------------------------------------- expired cookies
+
+FAR = 4102444800  # 2100-01-01
+PAST = 1767225600  # 2026-01-01 00:00 UTC, as docs/cookies.md's sample had it
+
+
+def test_expired_cookies_are_counted_and_named_not_dropped_silently(tmp_path: Path) -> None:
+    cookies = private(
+        tmp_path / "cookies.txt",
+        netscape(
+            (".chat-gpt.org", "session", SECRET, FAR),
+            (".chat-gpt.org", "cf_clearance", SECRET, PAST),
+            (".chat-gpt.org", "__cf_bm", SECRET, PAST - 3600),
+            (".chat-gpt.org", "theme", "dark", PAST),  # also given unexpired below: not dropped
+            ("chat-gpt.org", "theme", "light", 0),
+        ),
+    )
+
+    result = run("cookies", "--cookies-file", str(cookies), env=no_cookies_env(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"2 cookies for chat-gpt.org from file {cookies} (2 expired, dropped)"
+    assert [line.split()[:2] for line in lines[3:5]] == [
+        ["__cf_bm", "dropped"],
+        ["cf_clearance", "dropped"],
+    ]
+    assert "expired 2026-01-01 00:00 UTC (" in lines[4]
+    no_leak(result.stdout + result.stderr, SECRET)
+
+
+def test_expired_cookies_of_a_folder_are_counted_too(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    private(folder / "old.txt", netscape((".chat-gpt.org", "cf_clearance", SECRET, PAST)))
+    private(folder / "new.txt", netscape((".chat-gpt.org", "session", SECRET, FAR)))
+
+    result = run("cookies", "--cookies-file", str(folder), env=no_cookies_env(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].endswith("(1 expired, dropped)")
+    assert "cf_clearance" in result.stdout.splitlines()[2]
+
+
+def test_with_nothing_expired_nothing_is_said_of_it(tmp_path: Path) -> None:
+    cookies = private(tmp_path / "c.txt", netscape((".chat-gpt.org", "session", SECRET, FAR)))
+
+    result = run("cookies", "--cookies-file", str(cookies), env=no_cookies_env(tmp_path))
+
+    assert result.stdout.splitlines()[0] == f"1 cookie for chat-gpt.org from file {cookies}"
+    assert "dropped" not in result.stdout

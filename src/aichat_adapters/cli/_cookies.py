@@ -18,6 +18,7 @@ from aichat_adapters.cookies import (
     ResolvedCookies,
     StaticCookieSource,
 )
+from aichat_adapters.cookies._select import utc
 from aichat_core import DEFAULT_BASE_URL, AichatError, CookiesNotFoundError
 from aichat_core import CookieSource as _CookieSource
 
@@ -126,12 +127,26 @@ def cookies(cookie_choice: CookieChoice, base_url: str) -> None:
 
 def _report(found: ResolvedCookies, domain: str) -> None:
     cookies = found.cookies
-    when = expiries(found.source, cookies, time.time())
-    width = max(len(name) for name in cookies)
+    now = time.time()
+    when = expiries(found.source, cookies, now)
+    expired = found.source.get_expired() if isinstance(found.source, FileCookieSource) else {}
+    width = max(len(name) for name in (*cookies, *expired))
     count = len(cookies)
-    click.echo(f"{count} cookie{'s' if count != 1 else ''} for {domain} from {label(found.source)}")
+    dropped = f" ({len(expired)} expired, dropped)" if expired else ""
+    click.echo(
+        f"{count} cookie{'s' if count != 1 else ''} for {domain} "
+        f"from {label(found.source)}{dropped}"
+    )
     for name, value in cookies.items():
         size = f"{len(value)} chars"
         click.echo(f"  {name:<{width}}  {size:>10}  {when[name]}")
+    for name, expires in sorted(expired.items()):
+        click.echo(f"  {name:<{width}}  {'dropped':>10}  {describe_expired(expires, now)}")
     for name, reason in found.tried:
         click.echo(f"  (tried first: {name}: {reason})")
+
+
+def describe_expired(expires: float, now: float) -> str:
+    """``expired 2026-01-01 00:00 UTC (337 days ago)``."""
+    ago = _until(max(now - expires, 0.0)).replace("in ", "", 1)
+    return f"expired {utc(expires) or 'before any calendar date'} ({ago} ago)"

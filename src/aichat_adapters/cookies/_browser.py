@@ -29,6 +29,7 @@ from aichat_adapters.cookies._select import (
     Unusable,
     check_domain,
     logger,
+    plural,
     select_entries,
 )
 from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matches
@@ -285,8 +286,13 @@ class BrowserCookieSource:
         try:
             selected = select_entries(parsed, self.domain, time.time())
         except Unusable:
-            what = "only expired cookies" if entries else "no cookies"
-            raise _Unreadable(f"{what} for {self.domain}") from None
+            if not entries:
+                raise _Unreadable(f"no cookies for {self.domain}") from None
+            count = len(entries)
+            raise _Unreadable(
+                f"only expired cookies for {self.domain} ({count} "
+                f"{plural(count, 'cookie')}); open the site in this browser to renew them"
+            ) from None
         return {name: entry.value for name, entry in selected.items()}
 
 

@@ -35,6 +35,7 @@ from aichat_adapters.cookies._select import (
     Unusable,
     check_domain,
     checked,
+    expired_entries,
     log_found,
     logger,
     not_found,
@@ -231,6 +232,32 @@ class FileCookieSource:
         except Unusable as exc:
             raise not_found(f"file {path}", exc.reason) from None
 
+    def get_expired(self) -> dict[str, float]:
+        """The site's cookies left out because they expired, by name, with when (epoch seconds).
+
+        Only the names no unexpired cookie gives: what the site will miss.
+        Nothing is raised: a file that gives no cookies at all has its reason
+        in `get_cookies`'s error instead.
+        """
+        path, origin = self._resolve()
+        try:
+            kept = self._select(path, origin, refresh=False)
+            status = path.stat()
+            if stat.S_ISDIR(status.st_mode):
+                listed = self._folder_parses(path, refresh=False)
+                parses = [parsed for _, _, parsed in listed if not isinstance(parsed, str)]
+            else:
+                parses = [self._parsed(path, status, refresh=False)]
+        except (Unusable, OSError):
+            return {}
+        now = _now()
+        expired: dict[str, float] = {}
+        for parsed in parses:
+            for name, when in expired_entries(parsed, now).items():
+                if name not in kept:
+                    expired[name] = max(when, expired.get(name, when))
+        return expired
+
     def save_cookies(self, cookies: Mapping[str, str]) -> None:
         """Save the site's cookies, as the client now holds them, to the file.
 
@@ -332,8 +359,12 @@ class FileCookieSource:
             )
         return _key(status), parsed
 
-    def _select_folder(self, folder: Path, *, refresh: bool) -> dict[str, CookieEntry]:
-        """Every cookie file of the folder, merged: for each name, the newest file wins."""
+    def _folder_files(self, folder: Path) -> list[Path]:
+        """The cookie files of a folder, by name.
+
+        Raises:
+            Unusable: it cannot be listed, or holds no cookie file.
+        """
         try:
             with os.scandir(folder) as listing:
                 files = sorted(
@@ -345,21 +376,41 @@ class FileCookieSource:
             raise Unusable(f"cannot list this folder ({_os_reason(exc)})") from None
         if not files:
             raise Unusable("a folder with no .har, .json or .txt file in it")
-        found: list[tuple[int, str, dict[str, CookieEntry]]] = []
-        reasons: list[str] = []
+        return files
+
+    def _folder_parses(
+        self, folder: Path, *, refresh: bool
+    ) -> list[tuple[Path, int, ParsedCookies | str]]:
+        """Each cookie file of the folder, by name: its mtime and its parse (or why none)."""
+        files = self._folder_files(folder)
+        parses: list[tuple[Path, int, ParsedCookies | str]] = []
         for file in files:
             try:
                 status = file.stat()
-                entries = select_entries(
-                    self._parsed(file, status, refresh=refresh), self.domain, _now()
+                parses.append(
+                    (file, status.st_mtime_ns, self._parsed(file, status, refresh=refresh))
                 )
             except Unusable as exc:
-                reasons.append(f"{file.name}: {exc.reason}")
+                parses.append((file, 0, exc.reason))
             except OSError as exc:
-                reasons.append(f"{file.name}: {_os_reason(exc)}")
-            else:
-                found.append((status.st_mtime_ns, file.name, entries))
+                parses.append((file, 0, _os_reason(exc)))
         self._forget_others(folder, files)
+        return parses
+
+    def _select_folder(self, folder: Path, *, refresh: bool) -> dict[str, CookieEntry]:
+        """Every cookie file of the folder, merged: for each name, the newest file wins."""
+        parses = self._folder_parses(folder, refresh=refresh)
+        found: list[tuple[int, str, dict[str, CookieEntry]]] = []
+        reasons: list[str] = []
+        for file, mtime, parsed in parses:
+            try:
+                if isinstance(parsed, str):
+                    raise Unusable(parsed)
+                entries = select_entries(parsed, self.domain, _now())
+            except Unusable as exc:
+                reasons.append(f"{file.name}: {exc.reason}")
+            else:
+                found.append((mtime, file.name, entries))
         merged: dict[str, CookieEntry] = {}
         for _, _, entries in sorted(found, key=lambda item: item[:2]):
             merged.update(entries)  # oldest first: a newer file's cookie replaces it
@@ -367,7 +418,7 @@ class FileCookieSource:
             shown = "; ".join(reasons[:_MAX_REASONS_SHOWN])
             more = len(reasons) - _MAX_REASONS_SHOWN
             raise Unusable(
-                f"no usable cookie of {self.domain} in the {len(files)} files of this folder "
+                f"no usable cookie of {self.domain} in the {len(parses)} files of this folder "
                 f"({shown}{f'; and {more} more' if more > 0 else ''})"
             )
         return merged

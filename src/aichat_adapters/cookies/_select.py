@@ -26,6 +26,7 @@ __all__ = [
     "Unusable",
     "check_domain",
     "checked",
+    "expired_entries",
     "log_found",
     "logger",
     "not_found",
@@ -147,6 +148,15 @@ def select_entries(parsed: ParsedCookies, domain: str, now: float) -> dict[str, 
     if best:
         return {name: entry for name, (_, entry) in best.items()}
     raise Unusable(_nothing_usable(parsed, domain, expired))
+
+
+def expired_entries(parsed: ParsedCookies, now: float) -> dict[str, float]:
+    """The site's cookies that have expired, by name, with when (the latest of each name)."""
+    expired: dict[str, float] = {}
+    for entry in parsed.entries:
+        if entry.expires is not None and entry.expires < now:
+            expired[entry.name] = max(entry.expires, expired.get(entry.name, entry.expires))
+    return expired
 
 
 def checked(cookies: Mapping[str, str]) -> dict[str, str]:

@@ -1,13 +1,21 @@
-"""An mkdocs hook: a rendered page that still shows a Sphinx role fails the build.
+"""An mkdocs hook: a rendered page that still shows reStructuredText fails the build.
 
-mkdocstrings renders Markdown, so a role such as :class:`Name` written in a
-docstring reaches the reader as the text ":class:" before the name. Each one
-is logged as a warning, which `mkdocs build --strict` turns into a failed
-build. Write a cross-reference ([`Name`][aichat_core.Name]) or plain
-backticks instead.
+mkdocstrings renders Markdown, so reStructuredText written in a docstring
+reaches the reader as it was typed:
 
-`find_raw_roles` is a pure function of a page's HTML, so the tests check it
-without mkdocs: this module imports nothing from mkdocs.
+- a role such as :class:`Name` shows the text ":class:" before the name;
+- a literal block's ``::`` ("use it as::") shows both colons;
+- a double-backtick literal that Markdown could not pair (one broken across
+  the lines of a section item) shows its backticks.
+
+Each one is logged as a warning, which `mkdocs build --strict` turns into a
+failed build. Write a cross-reference ([`Name`][aichat_core.Name]) or plain
+backticks, end the line with one colon before an indented block, and keep a
+code span on one line of one item.
+
+`find_raw_roles` and `find_rest_leftovers` are pure functions of a page's
+HTML, so the tests check them without mkdocs: this module imports nothing
+from mkdocs.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import logging
 import re
 from typing import Any
 
-__all__ = ["ROLES", "find_raw_roles", "on_page_content"]
+__all__ = ["ROLES", "find_raw_roles", "find_rest_leftovers", "on_page_content"]
 
 ROLES = ("attr", "class", "data", "exc", "func", "meth", "mod", "obj", "ref")
 """The Sphinx roles that must not appear in rendered text."""
@@ -27,13 +35,43 @@ _ROLE = re.compile(r":(?:py:)?(" + "|".join(ROLES) + r"):(?=<code\b|`)")
 # Code may quote a role on purpose (as a page about this hook would): the
 # contents of code elements are blanked, same length, before the search.
 _CODE = re.compile(r"(<code\b[^>]*>)(.*?)(</code>)", re.DOTALL | re.IGNORECASE)
+_PRE = re.compile(r"(<pre\b[^>]*>)(.*?)(</pre>)", re.DOTALL | re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
+# reST's literal-block marker: a word, then "::" that ends a paragraph or an item.
+_LITERAL_BLOCK = re.compile(r"\w::(?=\s*</(?:p|li|dd|td|th)>)")
+_DOUBLE_BACKTICKS = re.compile(r"``")
 
 log = logging.getLogger("mkdocs.hooks.sphinx_roles")  # mkdocs --strict counts its warnings
 
 
 def _blank_code(match: re.Match[str]) -> str:
     return match.group(1) + " " * len(match.group(2)) + match.group(3)
+
+
+def _blank_all_code(html: str) -> str:
+    return _PRE.sub(_blank_code, _CODE.sub(_blank_code, html))
+
+
+def _snippet(html: str, start: int, end: int) -> str:
+    """The text around ``html[start:end]``, within its element, 60 characters each side."""
+    before = html[max(0, start - 60) : start].rpartition(">")[2].rpartition("\n")[2]
+    after = html[end : end + 60].partition("<")[0].partition("\n")[0]
+    return f"{before.lstrip()}{html[start:end]}{after.rstrip()}"
+
+
+def find_rest_leftovers(html: str) -> list[str]:
+    """Every ``::`` literal-block marker and double backtick left in a page's text.
+
+    What is inside code (inline code, code blocks) is allowed: a page may
+    quote reStructuredText on purpose.
+
+    Returns:
+        One snippet of the text around each, in page order.
+    """
+    blanked = _blank_all_code(html)
+    found = [(match.start() + 1, match.end()) for match in _LITERAL_BLOCK.finditer(blanked)]
+    found += [(match.start(), match.end()) for match in _DOUBLE_BACKTICKS.finditer(blanked)]
+    return [_snippet(html, start, end) for start, end in sorted(found)]
 
 
 def find_raw_roles(html: str) -> list[str]:
@@ -61,5 +99,12 @@ def on_page_content(html: str, page: Any, **_kwargs: Any) -> str:
             "[`Name`][package.Name] or plain backticks",
             page.file.src_uri,
             role,
+        )
+    for leftover in find_rest_leftovers(html):
+        log.warning(
+            "%s shows reStructuredText as typed (%r): end a line with one colon before an "
+            "indented block, and keep each ``code`` span on one line of one item",
+            page.file.src_uri,
+            leftover,
         )
     return html

@@ -1,6 +1,6 @@
 """aichat-client: sync and async clients for the chat-gpt.org text API.
 
-Everything a user needs is importable from here::
+Everything a user needs is importable from here:
 
     from aichat_adapters import AichatClient, AsyncAichatClient
 

@@ -89,3 +89,50 @@ def test_a_clean_page_logs_nothing(hook: ModuleType, caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.DEBUG, logger="mkdocs"):
         hook.on_page_content("<p>a <code>Message</code></p>", page=page)
     assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # "importable from here::" then an indented block: the block renders, the :: stays.
+        (
+            '<p>Everything a user needs is importable from here::</p>\n<div class="x"><pre>'
+            "<code>from aichat_adapters import AichatClient</code></pre></div>",
+            ["Everything a user needs is importable from here::"],
+        ),
+        ("<li>Use it as::</li>", ["Use it as::"]),
+        # A ``literal`` broken across two lines of a Returns item: Markdown cannot pair it.
+        (
+            "<p>``ChainCookieSource(EnvCookieSource(),</p><p>BrowserCookieSource())``. Without</p>",
+            ["``ChainCookieSource(EnvCookieSource(),", "BrowserCookieSource())``. Without"],
+        ),
+    ],
+)
+def test_rest_leftovers_are_found(hook: ModuleType, html: str, expected: list[str]) -> None:
+    assert hook.find_rest_leftovers(html) == expected
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Everything is importable from here:</p>",
+        "<p>a <code>Message</code>, and <code>``x``</code> quoted</p>",
+        '<pre><code class="language-python">"""Needs the ``stub`` extra::"""\n</code></pre>',
+        "<pre>a literal block:: with ``backticks``</pre>",
+        "<p>std::vector and ::1 and a::b in running text</p>",
+        "<p>IPv6 loopback is <code>::1</code>.</p>",
+    ],
+)
+def test_no_rest_false_alarm(hook: ModuleType, html: str) -> None:
+    assert hook.find_rest_leftovers(html) == []
+
+
+def test_the_hook_warns_for_rest_leftovers_too(
+    hook: ModuleType, caplog: pytest.LogCaptureFixture
+) -> None:
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="reference/adapters.md"))
+    with caplog.at_level(logging.WARNING, logger="mkdocs"):
+        hook.on_page_content("<p>Use it as::</p>", page=page)
+    [warning] = [r for r in caplog.records if r.name.startswith("mkdocs.")]
+    assert "reference/adapters.md" in warning.getMessage()
+    assert "Use it as::" in warning.getMessage()

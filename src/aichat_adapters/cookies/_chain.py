@@ -222,9 +222,9 @@ def default_cookie_source(domain: str = DEFAULT_DOMAIN) -> ChainCookieSource:
             browser sources select its cookies, and no other site's.
 
     Returns:
-        ``ChainCookieSource(EnvCookieSource(), FileCookieSource(domain=domain),
-        BrowserCookieSource(domain=domain))``. Without the ``browser`` extra
-        the browser source says how to install it.
+        A chain of `EnvCookieSource()`, then `FileCookieSource(domain=domain)`,
+            then `BrowserCookieSource(domain=domain)`. Without the `browser`
+            extra, the browser source says how to install it.
 
     Raises:
         InvalidRequestError: ``domain`` is not a host name or an IP address.

@@ -1,16 +1,19 @@
-"""Developer tasks. ``nox`` runs the default sessions: tests, lint, typecheck, docs, g4f, build."""
+"""Developer tasks. ``nox`` runs the default sessions: tests, lint, typecheck, docs, g4f, build,
+quickstart."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nox
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["tests", "lint", "typecheck", "docs", "g4f", "build"]
+nox.options.sessions = ["tests", "lint", "typecheck", "docs", "g4f", "build", "quickstart"]
 # tests runs on every Python of PYTHONS this machine has; an absent one is skipped, not
 # failed (nox's default under CI=true is to fail), and never downloaded.
 nox.options.error_on_missing_interpreters = False
@@ -153,3 +156,65 @@ def build(session: nox.Session) -> None:
     if failed != {"failed": passed["passed"]}:
         session.error(f"with wrong expectations: {failed}; every test must fail")
     session.log(f"the user's tests: {passed['passed']} passed; with wrong expectations, all failed")
+
+
+README = Path("README.md")
+QUICK_START_REPLY = "Echo: Hello, how are you?"
+# What a fresh Debian or macOS shell has: no "python", no virtual environment, no
+# AICHAT_* or PIP_* variables. HOME stays: pip reads its index settings from there.
+BARE_PATH = "/usr/bin:/bin"
+
+
+def readme_command(text: str, marker: str) -> str:
+    """The one line of the console block right after ``<!-- MARKER`` in the README."""
+    found = re.search(rf"^<!-- {marker}\b.*-->\n```console\n(.*)\n```$", text, re.MULTILINE)
+    if found is None:
+        raise ValueError(f"README.md has no one-line console block marked <!-- {marker} -->")
+    return found.group(1)
+
+
+def _bare_shell(session: nox.Session, line: str, cwd: Path) -> str:
+    """Run ``line`` in bash as a newcomer would, with nothing but ``PATH=/usr/bin:/bin``."""
+    command = ["env", "-i", f"PATH={BARE_PATH}", f"HOME={os.environ['HOME']}", "bash", "-c", line]
+    session.log(f"in {cwd}: {' '.join(command[:4])} bash -c {line!r}")
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        session.error(f"exit {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@nox.session(venv_backend="none")
+def quickstart(session: nox.Session) -> None:
+    """The README's quick start, verbatim, in a fresh clone at HEAD, with only python3 on PATH.
+
+    Then the first part of the README's test line in the same shell (with
+    ``nox --list`` for ``nox``: the whole line would run this session again),
+    and ``.ci/run`` must end with that line.
+    """
+    if shutil.which("python3", path=BARE_PATH) is None:
+        session.error(f"the quick start needs python3 on PATH={BARE_PATH}")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    clone = Path(session.create_tmp()).resolve() / "clone"
+    shutil.rmtree(clone, ignore_errors=True)
+    session.run("git", "clone", "--quiet", "--no-checkout", ".", str(clone), external=True)
+    session.run("git", "-C", str(clone), "checkout", "--quiet", head, external=True)
+
+    text = (clone / README).read_text(encoding="utf-8")
+    quick_start = readme_command(text, "quick-start")
+    printed = _bare_shell(session, quick_start, clone)
+    if printed.splitlines()[-1:] != [QUICK_START_REPLY]:
+        session.error(f"the quick start printed {printed[-500:]!r}, not {QUICK_START_REPLY!r}")
+    session.log(f"the quick start answered: {QUICK_START_REPLY}")
+
+    test_line = readme_command(text, "test-command")
+    ci_lines = (clone / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    if ci_lines[-1] != test_line:
+        session.error(f".ci/run ends with {ci_lines[-1]!r}, not the README's {test_line!r}")
+    if not test_line.endswith(" && nox"):
+        session.error(f"the README's test line {test_line!r} does not end with '&& nox'")
+    listed = _bare_shell(session, f"{test_line} --list", clone)
+    if "quickstart" not in listed:
+        session.error(f"nox --list in the clone did not list the sessions:\n{listed}")
+    session.log("the test line installs nox and loads the noxfile in the same shell")

@@ -137,6 +137,12 @@ def build(session: nox.Session) -> None:
     answer = session.run("aichat", "ask", "--stub", "Hi", silent=True)
     if str(answer).strip() != "Echo: Hi":
         session.error(f"aichat ask --stub 'Hi' printed {answer!r}, not 'Echo: Hi'")
+    # No checkout here: a missing extra's hint names its requirements, not "pip install -e".
+    hint = str(
+        session.run("aichat", "cookies", "--browser", "chrome", silent=True, success_codes=[1])
+    )
+    if 'pip install "rookiepy' not in hint or "-e" in hint.split("pip install", 1)[1]:
+        session.error(f"from a wheel, the hint for the browser extra is {hint!r}")
 
     project = tmp / "user-project"  # outside the checkout: no conftest, no pyproject of ours
     shutil.rmtree(project, ignore_errors=True)

@@ -179,10 +179,10 @@ def connect_error(url: str, words: str, *, proxy: str | None = None) -> ConnectE
             f"could not reach the proxy {mask(proxy)}: {words}; check the proxy URL "
             f"and that the proxy is running (the request was for {mask(url)})"
         )
-    if words == REFUSED:
+    if words.startswith(REFUSED):
         return ConnectError(
-            f"connection to {mask(url)} failed: {REFUSED} by {_host_port(url)}; "
-            "check base_url, and that the server is running"
+            f"connection to {mask(url)} failed: {REFUSED} by {_host_port(url)}"
+            f"{words[len(REFUSED) :]}; check base_url, and that the server is running"
         )
     if words.startswith(UNRESOLVED):
         return ConnectError(
@@ -235,7 +235,7 @@ def _os_words(error: OSError, host: str) -> str | None:
 
 
 def _fallback(exc: BaseException) -> str:
-    """The class and errno of the deepest exception that says anything (never empty)."""
+    """The class, errno and text of the last exception of the chain that says anything."""
     found = [link for link in chain(exc) if str(link).strip() or isinstance(link, OSError)]
     last = found[-1] if found else exc
     number = getattr(last, "errno", None)
@@ -312,7 +312,6 @@ _CURL_SUBJECT = re.compile(r"certificate subject name '(?P<name>[^']*)' does not
 _CURL_NAME_MISMATCH = ("no alternative certificate subject name matches", "does not match target")
 
 # libcurl's CURLE_* codes this module words.
-_CURL_UNSUPPORTED, _CURL_MALFORMED = 1, 3
 _CURL_PROXY_UNRESOLVED, _CURL_UNRESOLVED, _CURL_CONNECT = 5, 6, 7
 _CURL_PARTIAL, _CURL_TIMEOUT, _CURL_EMPTY, _CURL_SEND, _CURL_RECV = 18, 28, 52, 55, 56
 _CURL_TLS_CONNECT, _CURL_CERTIFICATE, _CURL_PROXY = 35, 60, 97
@@ -329,8 +328,7 @@ def curl_error(
 ) -> AichatError:
     """The core error for a libcurl error code and its text (curl_cffi's exception).
 
-    Codes this module does not know end as a ``TransportError`` with curl's
-    text; ``None`` is never returned.
+    A code this module does not know ends as a ``TransportError`` with curl's text.
     """
     text = curl_text(message)
     host = host_of(url)
@@ -360,10 +358,11 @@ def curl_error(
     if code == _CURL_PROXY_UNRESOLVED and proxy is not None:
         return connect_error(url, f"{UNRESOLVED} {proxy_host(proxy)}", proxy=proxy)
     if code == _CURL_CONNECT:
-        # libcurl says "Could not connect to server" and keeps the errno to itself:
-        # nearly always a refusal (a firewall that drops, or no route, are the others).
-        words = REFUSED if "refused" in text.lower() or "Could not connect" in text else text
-        return connect_error(url, words, proxy=proxy)
+        # libcurl 8 says "Could not connect to server" and keeps the errno to itself.
+        unsure = ", or no route to the host (curl does not say which)"
+        return connect_error(
+            url, REFUSED + ("" if "refused" in text.lower() else unsure), proxy=proxy
+        )
     if code == _CURL_PROXY and proxy is not None:
         return proxy_refused(url, proxy, text)
     if code == _CURL_RECV and "CONNECT" in text and proxy is not None:

@@ -11,7 +11,7 @@ from aichat_adapters.transports._shared import loop_token
 
 __all__ = ["GRACE", "Gate"]
 
-GRACE = 0.25
+GRACE = 0.05
 """Seconds a call cancelled at the site keeps its place, so that the site sees its
 connection close before the next call is sent: the site never counts more than
 ``concurrency`` calls, even while clients go away."""

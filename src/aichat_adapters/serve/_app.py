@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
+import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import anyio
@@ -73,6 +76,23 @@ class _NoAnswer(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         return
+
+
+@contextlib.asynccontextmanager
+async def _time_limit(seconds: float) -> AsyncIterator[None]:
+    """A block cut by ``TimeoutError`` after ``seconds``: asyncio's own timeout where there
+    is one (a timer; anyio's cancel scope costs several times more), else anyio's (trio)."""
+    if sys.version_info >= (3, 11):
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            async with asyncio.timeout(seconds):
+                yield
+            return
+    with anyio.fail_after(seconds):
+        yield
 
 
 async def _until_disconnect(receive: Receive) -> None:
@@ -304,31 +324,64 @@ class ServeApp:
         chunks: list[bytes] = []
         size = 0
         receive = request.receive
-        with anyio.move_on_after(self.settings.body_timeout):
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return None
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    return too_large
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    return b"".join(chunks)
-        return Problem(
-            408,
-            f"the body did not arrive within {self.settings.body_timeout:g} s",
-            "invalid_request_error",
-            "request_timeout",
-        )
+        try:
+            async with _time_limit(self.settings.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        return too_large
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            return Problem(
+                408,
+                f"the body did not arrive within {self.settings.body_timeout:g} s",
+                "invalid_request_error",
+                "request_timeout",
+            )
+
+    async def _complete(self, chat: ChatRequest) -> Reply | Exception:
+        """The call, once the gate gives it a place; its error as a value."""
+        try:
+            async with self._gate.place():
+                # The prompt is format_prompt's text already: a string is sent as it is.
+                return await self.client.complete(chat.prompt, **chat.params)
+        except Exception as error:
+            return error
 
     async def _call(self, chat: ChatRequest, receive: Receive) -> Reply | Exception | None:
         """The site's answer (or its error); ``None`` when the client went away first.
 
         A client that disconnects, while waiting in the queue or while its call is
-        at the site, cancels the call.
+        at the site, cancels the call. On asyncio this takes two plain tasks; on
+        another loop (trio), a task group.
         """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return await self._call_in_group(chat, receive)
+        call = loop.create_task(self._complete(chat))
+
+        async def watch() -> None:
+            await _until_disconnect(receive)
+            call.cancel()
+
+        watcher = loop.create_task(watch())
+        try:
+            return await call
+        except asyncio.CancelledError:
+            if watcher.done() and not watcher.cancelled():
+                return None  # the client went away
+            raise
+        finally:
+            watcher.cancel()
+
+    async def _call_in_group(self, chat: ChatRequest, receive: Receive) -> Reply | Exception | None:
         outcome: Reply | Exception | None = None
         gone = False
         async with anyio.create_task_group() as group:
@@ -340,11 +393,7 @@ class ServeApp:
                 group.cancel_scope.cancel()
 
             group.start_soon(watch)
-            try:
-                async with self._gate.place():
-                    outcome = await self.client.complete(chat.messages, **chat.params)
-            except Exception as error:
-                outcome = error
+            outcome = await self._complete(chat)
             group.cancel_scope.cancel()
         return None if gone else outcome
 

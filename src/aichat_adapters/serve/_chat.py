@@ -24,6 +24,13 @@ _PARAMS = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)  # NaN and Infinity are not JSON
+
+
 class RequestProblem(Exception):
     """A request that cannot be served; carries its 400 answer."""
 
@@ -119,7 +126,7 @@ def _params(body: Mapping[str, Any]) -> CallParams:
 def parse_chat(raw: bytes, models: Sequence[str]) -> ChatRequest:
     """Read and check a request body; ``RequestProblem`` (400) names what is wrong."""
     try:
-        body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        body = _DECODER.decode(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise _bad("the body is not UTF-8 text; send JSON", None, "invalid_json") from None
     except (ValueError, RecursionError) as error:  # JSONDecodeError, too many digits, nesting
@@ -160,10 +167,6 @@ def parse_chat(raw: bytes, models: Sequence[str]) -> ChatRequest:
         param = next((name for name in _PARAMS if str(error).startswith(name)), "messages")
         raise _bad(str(error), param) from None
     return ChatRequest(messages, prepared.prompt, params, model, bool(stream), bool(include_usage))
-
-
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number")
 
 
 def estimate_tokens(text: str) -> int:

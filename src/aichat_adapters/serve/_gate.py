@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
-
-from aichat_adapters.transports._shared import loop_token
 
 __all__ = ["GRACE", "Gate"]
 
@@ -18,28 +17,42 @@ connection close before the next call is sent: the site never counts more than
 
 
 class Gate:
-    """At most ``concurrency`` calls at the site; ``queue`` more wait their turn, in order.
+    """At most ``concurrency`` calls at the site; ``queue`` more wait their turn, first come
+    first served.
 
-    Counting is plain arithmetic: an app serves one event loop at a time, and
-    its tasks only switch at awaits.
+    Counting is plain arithmetic: an app serves one event loop at a time, and its
+    tasks only switch at awaits. A call that finds a free place takes it without
+    an await; a place that frees up is handed to the oldest waiter.
     """
 
     def __init__(self, concurrency: int, queue: int) -> None:
         self.concurrency = concurrency
         self.capacity = concurrency + queue
         self.admitted = 0  # at the site, or waiting for a place
-        self._loop: object = None
-        self._semaphore: anyio.Semaphore | None = None
+        self.running = 0  # at the site
+        self._waiting: deque[anyio.Event] = deque()
 
     def full(self) -> bool:
         """Whether a new call would find the site busy and the queue full."""
         return self.admitted >= self.capacity
 
-    def _places(self) -> anyio.Semaphore:
-        loop = loop_token()
-        if self._semaphore is None or loop is not self._loop:
-            self._loop, self._semaphore = loop, anyio.Semaphore(self.concurrency)
-        return self._semaphore
+    def _release(self) -> None:
+        if self._waiting:
+            self._waiting.popleft().set()  # the place goes to the oldest waiter
+        else:
+            self.running -= 1
+
+    async def _wait(self) -> None:
+        turn = anyio.Event()
+        self._waiting.append(turn)
+        try:
+            await turn.wait()
+        except BaseException:
+            if turn.is_set():  # given a place while being cancelled: pass it on
+                self._release()
+            else:
+                self._waiting.remove(turn)
+            raise
 
     @asynccontextmanager
     async def place(self) -> AsyncIterator[None]:
@@ -49,13 +62,17 @@ class Gate:
         """
         self.admitted += 1
         try:
-            places = self._places()
-            async with places:
-                try:
-                    yield
-                except anyio.get_cancelled_exc_class():
-                    with anyio.CancelScope(shield=True):
-                        await anyio.sleep(GRACE)
-                    raise
+            if self.running < self.concurrency:
+                self.running += 1
+            else:
+                await self._wait()
+            try:
+                yield
+            except anyio.get_cancelled_exc_class():
+                with anyio.CancelScope(shield=True):
+                    await anyio.sleep(GRACE)
+                raise
+            finally:
+                self._release()
         finally:
             self.admitted -= 1

@@ -85,7 +85,8 @@ def g4f(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against raw httpx and raw aiohttp, in one run (not a default session).
+    """Benchmarks against raw httpx, raw aiohttp and a bare Starlette route, in one run
+    (not a default session).
 
     ``nox -s bench -- --quick`` for a short run; ``python benchmarks/profile_client.py``
     profiles the SDK's own cost per call.
@@ -93,7 +94,7 @@ def bench(session: nox.Session) -> None:
     # Every transport's extra; raw httpx and raw aiohttp are the baselines; trio for anyio;
     # httptools makes the stub server (the bottleneck at c=50) faster.
     session.install(
-        "-e", ".[stub,impersonate,aiohttp]", "httpx", "aiohttp", "anyio[trio]", "httptools"
+        "-e", ".[stub,impersonate,aiohttp,serve]", "httpx", "aiohttp", "anyio[trio]", "httptools"
     )
     session.run("python", "benchmarks/run.py", *session.posargs)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -35,42 +36,43 @@ FLOOR, SERVE = "floor (bare Starlette route)", "aichat serve (create_app)"
 LEVELS = (1, 64)
 
 _SERVER = """
-import logging, socket, sys, uvicorn
+import json, logging, socket, sys, uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from aichat_adapters import AsyncAichatClient
 from aichat_adapters.serve import create_app
 
-kind, stub = sys.argv[1], sys.argv[2]
-client = AsyncAichatClient(base_url=stub, cookies={cookies!r})
+kind, stub, cookies = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+client = AsyncAichatClient(base_url=stub, cookies=cookies)
 
 async def chat(request):
     body = await request.json()
     reply = await client.complete(body["messages"])
-    message = {{"role": "assistant", "content": reply.text}}
-    choice = {{"index": 0, "message": message, "finish_reason": "stop"}}
-    return JSONResponse({{"object": "chat.completion", "choices": [choice]}})
+    message = {"role": "assistant", "content": reply.text}
+    choice = {"index": 0, "message": message, "finish_reason": "stop"}
+    return JSONResponse({"object": "chat.completion", "choices": [choice]})
 
 if kind == "floor":
     app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
 else:
     app = create_app(client, concurrency=64, queue=64)
-    logging.getLogger("aichat.serve").setLevel(logging.INFO)  # the line is built, then dropped
-    logging.getLogger("aichat.serve").addHandler(logging.NullHandler())
-    logging.getLogger("aichat.serve").propagate = False
+    log = logging.getLogger("aichat.serve")  # each line is built, then dropped
+    log.setLevel(logging.INFO)
+    log.addHandler(logging.NullHandler())
+    log.propagate = False
 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 sock.bind(("127.0.0.1", 0))
 sock.listen(1024)
-print(f"http://127.0.0.1:{{sock.getsockname()[1]}}", flush=True)
+print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
 config = uvicorn.Config(app, loop="asyncio", ws="none", lifespan="off", access_log=False,
                         log_level="warning")
 try:
     uvicorn.Server(config).run(sockets=[sock])
 except KeyboardInterrupt:
     pass
-""".format(cookies=COOKIES)
+"""
 
 BODY = b'{"model": "aichat", "messages": [{"role": "user", "content": "Hi"}]}'
 ANSWER = "Echo: Hi"
@@ -80,7 +82,9 @@ ANSWER = "Echo: Hi"
 def server_process(kind: str, stub_url: str) -> Iterator[tuple[str, int]]:
     """One server in its own process; yields its URL and its pid."""
     server = subprocess.Popen(
-        [sys.executable, "-c", _SERVER, kind, stub_url], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _SERVER, kind, stub_url, json.dumps(COOKIES)],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert server.stdout is not None
     try:
@@ -112,8 +116,6 @@ class Figures:
 
 async def _load(url: str, count: int, concurrency: int) -> None:
     """``count`` chat completions at ``concurrency`` at once, each answer checked."""
-    import json
-
     try:
         import aiohttp
     except ImportError:
@@ -210,7 +212,9 @@ def report(figures: dict[tuple[str, int], Figures]) -> list[Target]:
 
 
 def main(stub_url: str, count: int, rounds: int) -> list[Target]:
-    heading(f"aichat serve against a bare Starlette route: {count:,} requests at c=64, {rounds} rounds")
+    heading(
+        f"aichat serve against a bare Starlette route: {count:,} requests (c=64), {rounds} rounds"
+    )
     return report(measure(stub_url, count, rounds))
 
 

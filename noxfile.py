@@ -99,6 +99,14 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
+@nox.session(default=False)
+def langchain(session: nox.Session) -> None:
+    """LangChain's ChatOpenAI through aichat serve, over loopback (not a default session)."""
+    requirements = nox.project.dependency_groups(PYPROJECT, "test")
+    session.install("-e", ".[serve,stub]", "langchain-openai>=0.3", *requirements)
+    session.run("pytest", "-p", "no:cacheprovider", "tests/serve/langchain_check.py")
+
+
 EXAMPLES = Path("docs/examples")
 # A wrong expectation in each test of the example: every one of them must then fail.
 WRONG = (('"Echo: ', '"Echo? '), ("status_code == 500", "status_code == 501"))

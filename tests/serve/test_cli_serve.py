@@ -149,3 +149,34 @@ def test_sigterm_answers_the_calls_in_flight_then_exits_0(stub: StubServer) -> N
     assert stopped_in < 10 + 2  # bounded by --timeout
     assert err.splitlines()[-1] == "aichat serve: stopped"
     assert "Traceback" not in err
+
+
+def _peak_rss(pid: int) -> int:
+    """A process's peak resident memory (VmHWM), in bytes."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_a_32_mib_body_is_refused_unread_and_the_server_keeps_serving(stub: StubServer) -> None:
+    body = b'{"messages": [{"role": "user", "content": "' + b"a" * (32 << 20) + b'"}]}'
+    with process(*site(stub)) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.get("/models").status_code == 200
+        before = _peak_rss(server.proc.pid)
+        started = time.monotonic()
+        refused = http.post(
+            "/chat/completions", content=body, headers={"content-type": "application/json"}
+        )
+        took = time.monotonic() - started
+        grew = _peak_rss(server.proc.pid) - before
+        chat = {"messages": [{"role": "user", "content": "still there?"}]}
+        answered = http.post("/chat/completions", json=chat)
+    assert refused.status_code == 413
+    assert took < 10  # a hang bound, not a speed claim
+    assert grew < 8 << 20  # the body was never held: 32 MiB would show
+    assert answered.json()["choices"][0]["message"]["content"] == "Echo: still there?"
+    print(
+        f"\n32 MiB body: 413 in {took * 1000:.0f} ms; the server peak memory grew {grew >> 10} KiB"
+    )

@@ -22,7 +22,7 @@ nox.options.download_python = "never"
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-EXTRAS = ".[cli,stub,browser,impersonate,aiohttp,socks]"
+EXTRAS = ".[cli,stub,browser,impersonate,aiohttp,socks,serve]"
 PYTHON_PATHS = ("src", "tests", "tests_g4f", "benchmarks", "noxfile.py")
 
 
@@ -88,7 +88,8 @@ def g4f(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against raw httpx and raw aiohttp, in one run (not a default session).
+    """Benchmarks against raw httpx, raw aiohttp and a bare Starlette route, in one run
+    (not a default session).
 
     ``nox -s bench -- --quick`` for a short run; ``python benchmarks/profile_client.py``
     profiles the SDK's own cost per call.
@@ -96,9 +97,17 @@ def bench(session: nox.Session) -> None:
     # Every transport's extra; raw httpx and raw aiohttp are the baselines; trio for anyio;
     # httptools makes the stub server (the bottleneck at c=50) faster.
     session.install(
-        "-e", ".[stub,impersonate,aiohttp]", "httpx", "aiohttp", "anyio[trio]", "httptools"
+        "-e", ".[stub,impersonate,aiohttp,serve]", "httpx", "aiohttp", "anyio[trio]", "httptools"
     )
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+@nox.session(default=False)
+def langchain(session: nox.Session) -> None:
+    """LangChain's ChatOpenAI through aichat serve, over loopback (not a default session)."""
+    requirements = nox.project.dependency_groups(PYPROJECT, "test")
+    session.install("-e", ".[serve,stub]", "langchain-openai>=0.3", *requirements)
+    session.run("pytest", "-p", "no:cacheprovider", "tests/serve/langchain_check.py")
 
 
 EXAMPLES = Path("docs/examples")

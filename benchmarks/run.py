@@ -2,8 +2,9 @@
 
 ``nox -s bench`` runs this; ``nox -s bench -- --quick`` is a short run (fewer rounds,
 30,000 prompts) to check that everything works, not to quote. Sizes can be set one by
-one (``--help``). The order: the machine, ``ask`` at c=1, ``ask_many`` at c=50, memory,
-import time, and the table of targets. Nothing is asserted and the exit code is 0 even
+one (``--help``). The order: the machine, ``ask`` at c=1, ``ask_many`` at c=50,
+``aichat serve`` against a bare Starlette route, memory, import time, and the table of
+targets. Nothing is asserted and the exit code is 0 even
 when a target is missed: the figures are for people to read.
 """
 
@@ -17,6 +18,7 @@ import bench_client
 import bench_import
 import bench_many
 import bench_memory
+import bench_serve
 from _support import Target, machine, print_table, stub_process
 
 
@@ -34,6 +36,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--many-rounds", type=int, help="c=50: rounds (5)")
     parser.add_argument("--prompts", type=int, help="memory: prompts (300000)")
     parser.add_argument("--import-rounds", type=int, help="import time: rounds (30)")
+    parser.add_argument("--serve-requests", type=int, help="serve c=64: requests a round (2000)")
+    parser.add_argument("--serve-rounds", type=int, help="serve: rounds (5)")
     arguments = parser.parse_args()
     quick = arguments.quick
     defaults = {
@@ -43,6 +47,8 @@ def _arguments() -> argparse.Namespace:
         "many_rounds": 2 if quick else 5,
         "prompts": 30_000 if quick else bench_memory.PROMPTS,
         "import_rounds": 5 if quick else 30,
+        "serve_requests": 300 if quick else 2000,
+        "serve_rounds": 2 if quick else 5,
     }
     for name, value in defaults.items():
         if getattr(arguments, name) is None:
@@ -61,11 +67,12 @@ def main() -> None:
     with stub_process() as url:
         targets += bench_client.main(url, arguments.calls, arguments.rounds)
         targets += bench_many.main(url, arguments.requests, arguments.many_rounds)
+        targets += bench_serve.main(url, arguments.serve_requests, arguments.serve_rounds)
     targets += bench_memory.main(arguments.prompts)
     targets += bench_import.main(arguments.import_rounds)
 
     print(f"\nend:     {_load()}; {time.perf_counter() - started:.0f} s in all")
-    print("\n== targets of issue 6 ==")
+    print("\n== targets (issue 6; aichat serve: issue 15) ==")
     verdicts = {True: "PASS", False: "MISS", None: "NOT MEASURED"}
     print_table(
         ["target", "figure", "verdict"],

@@ -153,6 +153,11 @@ PUBLIC_NAMES: dict[str, list[str]] = {
         "StubServer",
         "create_app",
     ],
+    "aichat_adapters.serve": [
+        "DEFAULT_MODELS",
+        "ServeApp",
+        "create_app",
+    ],
     "aichat_adapters.g4f": [
         "Aichat",
     ],

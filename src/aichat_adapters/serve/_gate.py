@@ -1,0 +1,78 @@
+"""How many calls reach the site at once (``concurrency``), and how many may wait (``queue``)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+
+__all__ = ["GRACE", "Gate"]
+
+GRACE = 0.05
+"""Seconds a call cancelled at the site keeps its place, so that the site sees its
+connection close before the next call is sent: the site never counts more than
+``concurrency`` calls, even while clients go away."""
+
+
+class Gate:
+    """At most ``concurrency`` calls at the site; ``queue`` more wait their turn, first come
+    first served.
+
+    Counting is plain arithmetic: an app serves one event loop at a time, and its
+    tasks only switch at awaits. A call that finds a free place takes it without
+    an await; a place that frees up is handed to the oldest waiter.
+    """
+
+    def __init__(self, concurrency: int, queue: int) -> None:
+        self.concurrency = concurrency
+        self.capacity = concurrency + queue
+        self.admitted = 0  # at the site, or waiting for a place
+        self.running = 0  # at the site
+        self._waiting: deque[anyio.Event] = deque()
+
+    def full(self) -> bool:
+        """Whether a new call would find the site busy and the queue full."""
+        return self.admitted >= self.capacity
+
+    def _release(self) -> None:
+        if self._waiting:
+            self._waiting.popleft().set()  # the place goes to the oldest waiter
+        else:
+            self.running -= 1
+
+    async def _wait(self) -> None:
+        turn = anyio.Event()
+        self._waiting.append(turn)
+        try:
+            await turn.wait()
+        except BaseException:
+            if turn.is_set():  # given a place while being cancelled: pass it on
+                self._release()
+            else:
+                self._waiting.remove(turn)
+            raise
+
+    @asynccontextmanager
+    async def place(self) -> AsyncIterator[None]:
+        """Wait in the queue for a place at the site; hold it for the block.
+
+        Check [`full`][] first: the caller answers 429 instead of waiting.
+        """
+        self.admitted += 1
+        try:
+            if self.running < self.concurrency:
+                self.running += 1
+            else:
+                await self._wait()
+            try:
+                yield
+            except anyio.get_cancelled_exc_class():
+                with anyio.CancelScope(shield=True):
+                    await anyio.sleep(GRACE)
+                raise
+            finally:
+                self._release()
+        finally:
+            self.admitted -= 1

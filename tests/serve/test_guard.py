@@ -15,6 +15,7 @@ from aichat_adapters import AichatClient, InvalidRequestError
 from aichat_adapters.serve import create_app
 from aichat_adapters.serve._guard import host_name
 from aichat_adapters.stub import StubServer
+from aichat_core import Credentials
 from tests.e2e.helpers import COOKIES
 
 from .helpers import KEY, client_for
@@ -248,10 +249,34 @@ async def test_health_reports_names_never_values(stub: StubServer) -> None:
             "found": True,
             "source": "static cookies",
             "cookies": sorted(COOKIES),
+            "user_agent": None,
             "expires": None,
         },
     }
     assert all(value not in response.text for value in COOKIES.values())
+
+
+async def test_health_reports_a_bundles_user_agent_and_expiry(stub: StubServer) -> None:
+    bundle = Credentials(
+        {"cf_clearance": "clearance-s3cr3t"},
+        user_agent="Mozilla/5.0 Chrome/150.0.0.0",
+        expires={"cf_clearance": 1_900_000_000},
+    )
+
+    class Bundle:
+        def get_credentials(self) -> Credentials:
+            return bundle
+
+    async with client_for(stub, cookies=None, cookie_source=Bundle()) as client:
+        transport = httpx.ASGITransport(app=create_app(client))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            response = await http.get("/health")
+    credentials = response.json()["credentials"]
+    assert credentials["found"] is True
+    assert credentials["cookies"] == ["cf_clearance"]
+    assert credentials["user_agent"] == "Mozilla/5.0 Chrome/150.0.0.0"
+    assert credentials["expires"] == "2030-03-17T17:46:40Z"
+    assert "clearance-s3cr3t" not in response.text
 
 
 async def test_health_says_when_the_source_fails(stub: StubServer) -> None:

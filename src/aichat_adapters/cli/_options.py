@@ -144,7 +144,7 @@ _SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
         default=None,
         help=(
             "How requests are sent: httpx (the default), curl (a browser's TLS fingerprint; "
-            "the 'impersonate' extra) or aiohttp (batch only; the 'aiohttp' extra)."
+            "the 'impersonate' extra) or aiohttp (batch and serve only; the 'aiohttp' extra)."
         ),
     ),
     click.option(
@@ -361,7 +361,7 @@ def _transport(options: ServiceOptions, client_class: type[Any]) -> Any:
     if options.transport == "aiohttp":
         if not is_async:
             raise click.UsageError(
-                "--transport aiohttp is async only: use it with 'aichat batch' "
+                "--transport aiohttp is async only: use it with 'aichat batch' or 'aichat serve' "
                 "(ask and chat take httpx or curl)",
                 click.get_current_context(silent=True),
             )

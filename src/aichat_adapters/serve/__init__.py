@@ -34,7 +34,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'aichat_adapters.serve' has no attribute {name!r}")
     if module.endswith("._app"):
-        from aichat_adapters.transports._shared import import_extra
+        from aichat_adapters._extras import import_extra
 
         import_extra("starlette", "serve", "aichat_adapters.serve")
     value = getattr(importlib.import_module(module), name)

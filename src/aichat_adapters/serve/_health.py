@@ -1,8 +1,8 @@
-"""``GET /health``: the server is up, and what its cookie source gives (names, never values)."""
+"""``GET /health``: the server is up, and the credentials its client would send (names only)."""
 
 from __future__ import annotations
 
-import inspect
+import datetime
 from typing import Any
 
 import anyio
@@ -12,40 +12,47 @@ from aichat_core import AichatError
 __all__ = ["SOURCE_TIMEOUT", "credentials_report", "health"]
 
 SOURCE_TIMEOUT = 10.0
-"""Seconds a health check waits for the cookie source (a browser's database can be slow)."""
+"""Seconds a health check waits for an async cookie source (a browser can be slow)."""
 
 
-async def _cookies(source: Any) -> Any:
-    """The source's cookies: awaited when async, else in a worker thread (sources may block)."""
-    get = source.get_cookies
-    if inspect.iscoroutinefunction(get):
-        return await get()
-    return await anyio.to_thread.run_sync(get, abandon_on_cancel=True)
+def _label(source: object) -> str:
+    describe = getattr(source, "describe", None)
+    return str(describe()) if callable(describe) else type(source).__name__
+
+
+def _utc(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    moment = datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 async def credentials_report(client: Any) -> dict[str, Any]:
-    """Whether the client's cookie source gives cookies, its label and the cookie names.
+    """Whether the client's source gives credentials: its label, the cookie names, the
+    User-Agent they are bound to and when they expire (the earliest known expiry).
 
-    Never a value. ``expires`` is ``None`` until sources give an expiry (the
-    credentials bundle).
+    Never a value.
     """
-    source = client.cookie_source
-    describe = getattr(source, "describe", None)
-    label = describe() if callable(describe) else type(source).__name__
-    report: dict[str, Any] = {"found": False, "source": label, "cookies": [], "expires": None}
+    report: dict[str, Any] = {
+        "found": False,
+        "source": _label(client.cookie_source),
+        "cookies": [],
+        "user_agent": None,
+        "expires": None,
+    }
     try:
         with anyio.fail_after(SOURCE_TIMEOUT):
-            cookies = await _cookies(source)
+            credentials = await client.credentials()
     except TimeoutError:
         report["error"] = f"the cookie source gave no answer in {SOURCE_TIMEOUT:g} s"
         return report
     except Exception as error:  # a user's source may put values in its messages: typed ones only
         report["error"] = str(error) if isinstance(error, AichatError) else type(error).__name__
         return report
-    if isinstance(cookies, dict) or hasattr(cookies, "keys"):
-        names = sorted(str(name) for name in cookies.keys())  # noqa: SIM118 (any mapping)
-        report["found"] = bool(names)
-        report["cookies"] = names
+    report["found"] = True
+    report["cookies"] = sorted(credentials.cookies)
+    report["user_agent"] = credentials.user_agent
+    report["expires"] = _utc(credentials.expires_at())
     return report
 
 

@@ -148,6 +148,8 @@ PUBLIC_NAMES: dict[str, list[str]] = {
         "parse_netscape_cookies",
     ],
     "aichat_adapters.stub": [
+        "ChallengeGate",
+        "Clearance",
         "Fault",
         "RecordedRequest",
         "StubApp",

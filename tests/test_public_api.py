@@ -143,6 +143,7 @@ PUBLIC_NAMES: dict[str, list[str]] = {
         "SessionJar",
         "StaticCookieSource",
         "default_cookie_source",
+        "default_credentials_path",
         "parse_cookie_editor_json",
         "parse_har",
         "parse_netscape_cookies",

@@ -160,6 +160,14 @@ PUBLIC_NAMES: dict[str, list[str]] = {
     "aichat_adapters.g4f": [
         "Aichat",
     ],
+    "aichat_adapters.clearance": [
+        "BROWSER_NAMES",
+        "BROWSER_VARIABLE",
+        "BrowserClearance",
+        "DEFAULT_ENDPOINT",
+        "FlareSolverrClearance",
+        "find_browser",
+    ],
 }
 
 PACKAGES = [pytest.param(name, id=name) for name in PUBLIC_NAMES]

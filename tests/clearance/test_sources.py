@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -310,3 +311,71 @@ def test_no_thread_is_left_after_a_run() -> None:
         time.sleep(0.01)
     assert {t.name for t in threading.enumerate() if t.ident not in before} == set()
     assert os.getpid() > 0
+
+
+# The lock file that keeps processes sharing save_to apart.
+
+
+def test_the_lock_is_held_for_the_block_and_waits_are_bounded(tmp_path: Path) -> None:
+    import fcntl
+
+    from aichat_adapters.clearance._lock import lock_path, locked
+
+    saved = tmp_path / "state" / "credentials.json"
+
+    async def hold() -> None:
+        async with locked(saved, timeout=5):
+            assert stat.S_IMODE(lock_path(saved).stat().st_mode) == 0o600
+            fd = os.open(lock_path(saved), os.O_RDWR)
+            try:
+                with pytest.raises(BlockingIOError):  # another open file: refused
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            finally:
+                os.close(fd)
+
+    asyncio.run(hold())
+    fd = os.open(lock_path(saved), os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released after the block
+
+        async def wait() -> None:
+            async with locked(saved, timeout=0.3):
+                raise AssertionError("entered a lock another file holds")
+
+        started = time.monotonic()
+        with pytest.raises(CookiesNotFoundError, match=r"another process .* for 0.3 s"):
+            asyncio.run(wait())
+        assert 0.3 <= time.monotonic() - started < 2
+    finally:
+        os.close(fd)
+
+
+def test_a_lock_file_that_cannot_be_made_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from aichat_adapters.clearance._lock import locked
+
+    entered: list[bool] = []
+
+    async def enter() -> None:
+        async with locked(Path("/proc/aichat/credentials.json"), timeout=1):
+            entered.append(True)
+
+    asyncio.run(enter())
+    assert entered == [True]
+    assert "no lock file /proc/aichat/credentials.json.lock" in caplog.text
+
+
+def test_a_symlink_planted_as_the_lock_file_is_not_followed(tmp_path: Path) -> None:
+    from aichat_adapters.clearance._lock import lock_path, locked
+
+    saved = tmp_path / "credentials.json"
+    target = tmp_path / "elsewhere"
+    lock_path(saved).symlink_to(target)
+
+    async def enter() -> None:
+        async with locked(saved, timeout=1):
+            pass
+
+    asyncio.run(enter())  # runs unlocked, with a warning; the link's target is never made
+    assert not target.exists()

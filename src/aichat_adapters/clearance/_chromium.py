@@ -42,6 +42,7 @@ __all__ = [
     "PROFILE_PREFIX",
     "Launch",
     "check_browser_args",
+    "check_display",
     "earn",
     "find_browser",
 ]
@@ -122,7 +123,25 @@ def _executable(path: str, origin: str) -> str:
 
 def _no_browser(reason: str) -> CookiesNotFoundError:
     message = f"no browser to earn the clearance with ({reason}); {INSTALL_HINT}"
-    return CookiesNotFoundError(message, tried=(("browser clearance", reason),))
+    return CookiesNotFoundError(
+        message, tried=(("browser clearance", f"{reason}; {INSTALL_HINT}"),)
+    )
+
+
+def check_display(*, headless: bool) -> None:
+    """Refuse a visible window where there is no display to show it on (Linux).
+
+    Raises:
+        InvalidRequestError: ``headless=False`` and neither ``DISPLAY`` nor ``WAYLAND_DISPLAY``.
+    """
+    if headless or not sys.platform.startswith("linux"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise InvalidRequestError(
+            "a visible browser window needs a display, and neither DISPLAY nor "
+            "WAYLAND_DISPLAY is set (no desktop session here); run headless instead "
+            "(without --show)"
+        )
 
 
 def check_browser_args(args: object) -> tuple[str, ...]:
@@ -178,13 +197,7 @@ async def earn(launch: Launch) -> tuple[dict[str, CookieEntry], str]:
         ConnectError: the browser could not open the page (refused, no such host...).
         ChallengeError: the clearance cookies were not set within the timeout.
     """
-    if not launch.headless and sys.platform.startswith("linux"):
-        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-            raise InvalidRequestError(
-                "a visible browser window needs a display, and neither DISPLAY nor "
-                "WAYLAND_DISPLAY is set (no desktop session here); run headless instead "
-                "(without --show)"
-            )
+    check_display(headless=launch.headless)
     import_extra("pydoll", "clearance", "BrowserClearance")
     deadline = time.monotonic() + launch.timeout
     profile = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX, dir=_short_temporary_folder()))

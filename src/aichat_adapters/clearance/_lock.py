@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from aichat_adapters.clearance._common import logger
 from aichat_core import CookiesNotFoundError
 
 __all__ = ["lock_path", "locked"]
@@ -38,11 +39,12 @@ def lock_path(path: Path) -> Path:
 async def locked(path: Path, timeout: float) -> AsyncIterator[None]:
     """Hold the lock file of ``path`` (made ``0600`` if missing) for the block.
 
-    Without ``fcntl`` (Windows) the block runs unlocked.
+    Without ``fcntl`` (Windows), or when the lock file cannot be made (a
+    read-only folder: the bundle cannot be saved there either), the block
+    runs unlocked, with a warning.
 
     Raises:
         CookiesNotFoundError: another process held it for ``timeout`` seconds.
-        OSError: the lock file cannot be made or opened (a symlink is refused).
     """
     try:
         import fcntl
@@ -50,8 +52,18 @@ async def locked(path: Path, timeout: float) -> AsyncIterator[None]:
         yield
         return
     where = lock_path(path)
-    where.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(where, _OPEN_FLAGS, 0o600)
+    try:
+        where.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(where, _OPEN_FLAGS, 0o600)
+    except OSError as exc:
+        logger.warning(
+            "clearance: no lock file %s (%s): processes sharing %s are not kept apart",
+            where,
+            exc.strerror or type(exc).__name__,
+            path,
+        )
+        yield
+        return
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -104,7 +104,7 @@ class BrowserClearance:
     first reads the file again, and uses credentials another process saved
     meanwhile instead of starting a browser.
 
-    Args:
+    Attributes:
         url: The page to open; by default the client's ``base_url`` origin.
         executable: The browser's path (or a name on ``PATH``).
         headless: Run without a window (``False`` needs a display).
@@ -177,8 +177,7 @@ class BrowserClearance:
         """Run the browser again (or join a run in progress) and return its credentials.
 
         Raises:
-            InvalidRequestError, CookiesNotFoundError, ConnectError, ChallengeError:
-                as `get_credentials`.
+            AichatError: as `get_credentials`.
         """
         self._check_bound()
         return self._flights.refresh(self._earner)
@@ -187,8 +186,7 @@ class BrowserClearance:
         """`get_credentials` for async code (asyncio or trio); cancelling it stops the browser.
 
         Raises:
-            InvalidRequestError, CookiesNotFoundError, ConnectError, ChallengeError:
-                as `get_credentials`.
+            AichatError: as `get_credentials`.
         """
         self._check_bound()
         return await self._flights.aget(self._earner, self._valid)
@@ -197,8 +195,7 @@ class BrowserClearance:
         """`refresh_credentials` for async code (asyncio or trio).
 
         Raises:
-            InvalidRequestError, CookiesNotFoundError, ConnectError, ChallengeError:
-                as `get_credentials`.
+            AichatError: as `get_credentials`.
         """
         self._check_bound()
         return await self._flights.arefresh(self._earner)

@@ -91,7 +91,7 @@ class FlareSolverrClearance:
     client's IP). The endpoint itself is called directly, never through a
     proxy. Calls share one request; cancelling it stops the request.
 
-    Args:
+    Attributes:
         endpoint: FlareSolverr's API URL.
         url: The page to open; by default the client's ``base_url`` origin.
         timeout: Seconds FlareSolverr may take (its ``maxTimeout``); the call
@@ -154,8 +154,7 @@ class FlareSolverrClearance:
         """Ask FlareSolverr again (or join a request in progress).
 
         Raises:
-            InvalidRequestError, ConnectError, RequestTimeoutError, ChallengeError,
-                ResponseFormatError: as `get_credentials`.
+            AichatError: as `get_credentials`.
         """
         self._check_bound()
         return self._flights.refresh(self._earner)
@@ -164,8 +163,7 @@ class FlareSolverrClearance:
         """`get_credentials` for async code (asyncio or trio); cancelling it stops the request.
 
         Raises:
-            InvalidRequestError, ConnectError, RequestTimeoutError, ChallengeError,
-                ResponseFormatError: as `get_credentials`.
+            AichatError: as `get_credentials`.
         """
         self._check_bound()
         return await self._flights.aget(self._earner, self._valid)
@@ -174,8 +172,7 @@ class FlareSolverrClearance:
         """`refresh_credentials` for async code (asyncio or trio).
 
         Raises:
-            InvalidRequestError, ConnectError, RequestTimeoutError, ChallengeError,
-                ResponseFormatError: as `get_credentials`.
+            AichatError: as `get_credentials`.
         """
         self._check_bound()
         return await self._flights.arefresh(self._earner)

@@ -43,6 +43,16 @@ except KeyboardInterrupt:
 """
 
 
+# A process of the service that only reads the saved bundle: no browser at all.
+READER = """
+import sys
+from aichat_adapters.cookies import FileCookieSource
+from tests.clearance.helpers import ask
+credentials = FileCookieSource(sys.argv[2], domain="127.0.0.1").get_credentials()
+print(ask(sys.argv[1], credentials).text)
+"""
+
+
 def python(code: str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
@@ -68,6 +78,20 @@ def test_four_cold_processes_sharing_save_to_cost_one_browser_run(
     assert {answer["agent"] for answer in answers} == set(challenge.challenge.user_agents)
     assert oct(saved.stat().st_mode & 0o777) == "0o600"
     assert (tmp_path / "credentials.json.lock").exists()
+
+
+def test_a_new_process_reads_the_saved_bundle_with_no_browser(
+    challenge: StubServer, tmp_path: Path, scratch: Path
+) -> None:
+    saved = tmp_path / "credentials.json"
+    BrowserClearance(url=challenge.url, save_to=saved, timeout=30).get_credentials()
+    assert oct(saved.stat().st_mode & 0o777) == "0o600"
+    reader = python(READER, challenge.url, str(saved))
+    out, err = reader.communicate(timeout=60)
+    assert (reader.returncode, out) == (0, "Echo: Hi\n"), err[-2000:]
+    assert challenge.challenge is not None
+    assert challenge.challenge.issued == 1  # the reader ran no browser
+    assert leftover_profiles(scratch) == []
 
 
 def test_ctrl_c_in_a_sync_call_stops_the_browser(challenge: StubServer, scratch: Path) -> None:

@@ -17,12 +17,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import anyio
-import anyio.to_thread
 import attrs
 
 from aichat_core import Credentials
 
 __all__ = ["Flight", "Flights"]
+
+_MAX_PAUSE = 0.05
 
 Earn = Callable[[], Coroutine[Any, Any, Credentials]]
 
@@ -216,9 +217,21 @@ class Flights:
 
     async def _await(self, flight: Flight, joined: bool) -> None:
         try:
-            await anyio.to_thread.run_sync(flight.done.wait, abandon_on_cancel=True)
+            await _done(flight)
         except BaseException:  # cancelled: the same, shielded from the cancellation
             with anyio.CancelScope(shield=True):
                 if joined and self._leave(flight):
-                    await anyio.to_thread.run_sync(flight.done.wait)
+                    await _done(flight)
             raise
+
+
+async def _done(flight: Flight) -> None:
+    """Wait for the run in this event loop (asyncio or trio) without holding a thread.
+
+    The run's thread cannot wake a loop it does not know, so the waiter looks,
+    every few milliseconds at first and at most every 50 ms.
+    """
+    pause = 0.005
+    while not flight.done.is_set():
+        await anyio.sleep(pause)
+        pause = min(pause * 2, _MAX_PAUSE)

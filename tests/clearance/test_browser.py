@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import stat
 import threading
 import time
@@ -16,7 +17,7 @@ import pytest
 from aichat_adapters.clearance import BrowserClearance
 from aichat_adapters.cookies import FileCookieSource
 from aichat_adapters.stub import StubServer
-from aichat_core import ChallengeError, Credentials
+from aichat_core import ChallengeError, CookiesNotFoundError, Credentials
 
 from .helpers import ask, leftover_profiles, processes_naming
 
@@ -197,3 +198,38 @@ async def test_cancelling_mid_solve_leaves_no_process_and_no_profile(
     assert leftover_profiles(scratch) == []
     assert challenge.challenge.issued == 0
     assert os.listdir(scratch) == []
+
+
+def test_a_browser_that_dies_mid_run_is_a_typed_error(
+    challenge: StubServer, scratch: Path
+) -> None:
+    assert challenge.challenge is not None
+    challenge.challenge.clearing = False
+    source = bound(challenge, timeout=60.0)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            source.get_credentials()
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while challenge.challenge.refused == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    (main,) = [
+        pid
+        for pid, command in processes_naming(scratch).items()
+        if "--type=" not in command and "crashpad" not in command
+    ]
+    started = time.monotonic()
+    os.kill(main, signal.SIGKILL)
+    thread.join(30)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 15
+    (error,) = errors
+    assert isinstance(error, CookiesNotFoundError), repr(error)
+    assert "failed while earning the clearance" in str(error)

@@ -30,6 +30,7 @@ from aichat_adapters.cookies._bundle import public_proxy
 from aichat_adapters.cookies._select import CookieEntry
 from aichat_adapters.transports._shared import import_extra
 from aichat_core import (
+    AichatError,
     ChallengeError,
     ConnectError,
     CookiesNotFoundError,
@@ -193,24 +194,53 @@ async def earn(launch: Launch) -> tuple[dict[str, CookieEntry], str]:
 
     Raises:
         InvalidRequestError: no display for a window, or the ``clearance`` extra is missing.
-        CookiesNotFoundError: the browser did not start.
+        CookiesNotFoundError: the browser did not start, or failed on the way (crashed,
+            stopped answering).
         ConnectError: the browser could not open the page (refused, no such host...).
         ChallengeError: the clearance cookies were not set within the timeout.
     """
     check_display(headless=launch.headless)
     import_extra("pydoll", "clearance", "BrowserClearance")
     deadline = time.monotonic() + launch.timeout
-    profile = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX, dir=_short_temporary_folder()))
+    try:
+        profile = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX, dir=_short_temporary_folder()))
+    except OSError as exc:
+        raise _failed(launch, f"no temporary folder for its profile ({exc.strerror})") from None
     group = _Group(profile)
+    loop = asyncio.get_running_loop()
     browser: Any = None
+    drive: asyncio.Future[tuple[dict[str, CookieEntry], str]] | None = None
     try:
         browser = _browser(launch, profile, group)
-        return await asyncio.wait_for(_drive(browser, launch, deadline, group), launch.timeout)
-    except asyncio.TimeoutError:
-        raise _not_cleared(launch) from None
+        drive = asyncio.ensure_future(_drive(browser, launch, deadline, group))
+        await asyncio.wait({drive}, timeout=max(0.0, deadline - time.monotonic()))
+        if not drive.done():
+            raise _not_cleared(launch)
+        return drive.result()
+    except AichatError:
+        raise
+    except Exception as exc:  # the browser crashed or stopped answering: pydoll's errors
+        said = _first_line(str(exc))
+        raise _failed(launch, f"{type(exc).__name__}: {said}"[:300]) from None
     finally:
+        # Kill first: a page that keeps the browser busy must not hold the clean-up
+        # (pydoll waits up to 60 s for commands a busy browser does not answer).
+        await loop.run_in_executor(None, group.kill)
+        if drive is not None:
+            drive.cancel()
+            await asyncio.wait({drive}, timeout=_STOP_WAIT)
+            if drive.done() and not drive.cancelled():
+                drive.exception()  # retrieved: its error, if any, was raised above
         await _close(browser)
-        await asyncio.get_running_loop().run_in_executor(None, group.stop)
+        await loop.run_in_executor(None, group.stop)
+
+
+def _failed(launch: Launch, reason: str) -> CookiesNotFoundError:
+    return CookiesNotFoundError(
+        f"the browser {launch.executable} failed while earning the clearance at {launch.url}: "
+        f"{reason}",
+        tried=(("browser clearance", reason),),
+    )
 
 
 def _short_temporary_folder() -> str | None:
@@ -373,12 +403,17 @@ class _Group:
         useful = [line for line in lines if line.strip() and "dbus" not in line.lower()]
         return _first_line(useful[-1]) if useful else ""
 
+    def kill(self) -> None:
+        """Kill the browser's process group at once (SIGKILL)."""
+        if self.popen is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+
     def stop(self) -> None:
         """Kill every process of the browser, wait until they are gone, remove the profile."""
         popen = self.popen
         if popen is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(popen.pid, signal.SIGKILL)
+            self.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(_STOP_WAIT)
             self._wait_for_all(popen.pid)

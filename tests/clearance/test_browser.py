@@ -200,9 +200,7 @@ async def test_cancelling_mid_solve_leaves_no_process_and_no_profile(
     assert os.listdir(scratch) == []
 
 
-def test_a_browser_that_dies_mid_run_is_a_typed_error(
-    challenge: StubServer, scratch: Path
-) -> None:
+def test_a_browser_that_dies_mid_run_is_a_typed_error(challenge: StubServer, scratch: Path) -> None:
     assert challenge.challenge is not None
     challenge.challenge.clearing = False
     source = bound(challenge, timeout=60.0)

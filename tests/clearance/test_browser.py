@@ -215,7 +215,7 @@ def test_a_browser_that_dies_mid_run_is_a_typed_error(challenge: StubServer, scr
     thread = threading.Thread(target=run)
     thread.start()
     deadline = time.monotonic() + 30
-    while challenge.challenge.refused == 0:
+    while not any(request.method == "GET" for request in challenge.requests):  # on the page
         assert time.monotonic() < deadline
         time.sleep(0.02)
     (main,) = [
@@ -231,3 +231,4 @@ def test_a_browser_that_dies_mid_run_is_a_typed_error(challenge: StubServer, scr
     (error,) = errors
     assert isinstance(error, CookiesNotFoundError), repr(error)
     assert "failed while earning the clearance" in str(error)
+    assert "the browser exited with code -9" in str(error)

@@ -85,6 +85,7 @@ _OWN_FLAGS = (
 )
 _POLL = 0.05
 _STOP_WAIT = 5.0
+_DEATH_WAIT = 0.5
 # Chromium makes a Unix socket at TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket and
 # aborts when that path is over 107 bytes: the profile (its TMPDIR) must be short.
 _MAX_TEMPORARY_FOLDER = 40
@@ -213,13 +214,29 @@ async def earn(launch: Launch) -> tuple[dict[str, CookieEntry], str]:
     try:
         browser = _browser(launch, profile, group)
         drive = asyncio.ensure_future(_drive(browser, launch, deadline, group))
-        await asyncio.wait({drive}, timeout=max(0.0, deadline - time.monotonic()))
-        if not drive.done():
-            raise _not_cleared(launch)
-        return drive.result()
+        watch = asyncio.ensure_future(group.exited())
+        try:
+            await asyncio.wait(
+                {drive, watch},
+                timeout=max(0.0, deadline - time.monotonic()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            watch.cancel()
+        if drive.done():
+            return drive.result()
+        if watch.done() and not watch.cancelled():  # it died: pydoll may wait a minute to see it
+            raise _exited(launch, group, watch.result())
+        raise _not_cleared(launch)
     except AichatError:
         raise
     except Exception as exc:  # the browser crashed or stopped answering: pydoll's errors
+        try:  # a lost connection is often the browser's death, seen a moment earlier
+            code = await asyncio.wait_for(group.exited(), _DEATH_WAIT)
+        except asyncio.TimeoutError:
+            pass
+        else:
+            raise _exited(launch, group, code) from None
         said = _first_line(str(exc))
         raise _failed(launch, f"{type(exc).__name__}: {said}"[:300]) from None
     finally:
@@ -233,6 +250,17 @@ async def earn(launch: Launch) -> tuple[dict[str, CookieEntry], str]:
                 drive.exception()  # retrieved: its error, if any, was raised above
         await _close(browser)
         await loop.run_in_executor(None, group.stop)
+
+
+def _exited(launch: Launch, group: _Group, code: int) -> CookiesNotFoundError:
+    said = group.last_words()
+    words = f"; its last words: {said}" if said else ""
+    if not group.answering:
+        return CookiesNotFoundError(
+            f"the browser {launch.executable} did not start: it exited with code {code}{words}",
+            tried=(("browser clearance", "the browser did not start"),),
+        )
+    return _failed(launch, f"the browser exited with code {code}{words}")
 
 
 def _failed(launch: Launch, reason: str) -> CookiesNotFoundError:
@@ -297,6 +325,7 @@ async def _drive(
             + (f"; its last words: {said}" if said else ""),
             tried=(("browser clearance", "the browser did not start"),),
         ) from None
+    group.answering = True
     version = await browser.get_version()
     user_agent = str(version["userAgent"]).replace(_HEADLESS_MARK, "Chrome")
     # pydoll applies a --user-agent flag to every tab it opens from now on, with the
@@ -365,6 +394,7 @@ class _Group:
     def __init__(self, profile: Path) -> None:
         self.profile = profile
         self.popen: subprocess.Popen[bytes] | None = None
+        self.answering = False  # it answered on the DevTools port
         self._log: IO[bytes] | None = None
 
     def start(self, command: list[str]) -> subprocess.Popen[bytes]:
@@ -402,6 +432,12 @@ class _Group:
             return ""
         useful = [line for line in lines if line.strip() and "dbus" not in line.lower()]
         return _first_line(useful[-1]) if useful else ""
+
+    async def exited(self) -> int:
+        """Return the browser's exit code once it has exited (started or not yet)."""
+        while self.popen is None or self.popen.poll() is None:
+            await asyncio.sleep(_POLL)
+        return self.popen.returncode
 
     def kill(self) -> None:
         """Kill the browser's process group at once (SIGKILL)."""

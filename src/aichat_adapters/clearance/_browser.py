@@ -247,9 +247,13 @@ class BrowserClearance:
             cookie_names=self.cookie_names,
         )
         logger.info("clearance: starting %s for %s", launch.executable, launch.url)
-        entries, user_agent = await earn(launch)
+        entries, user_agent, obtained_at = await earn(launch)
         credentials, bound = bundle_of(
-            entries, user_agent=user_agent, proxy=self.proxy, names=self.cookie_names
+            entries,
+            user_agent=user_agent,
+            proxy=self.proxy,
+            names=self.cookie_names,
+            obtained_at=obtained_at,
         )
         if self.save_to is not None:
             try:

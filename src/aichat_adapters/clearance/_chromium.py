@@ -41,6 +41,7 @@ __all__ = [
     "BROWSER_NAMES",
     "BROWSER_VARIABLE",
     "PROFILE_PREFIX",
+    "Earned",
     "Launch",
     "check_browser_args",
     "check_display",
@@ -190,8 +191,14 @@ class Launch:
     cookie_names: tuple[str, ...]
 
 
-async def earn(launch: Launch) -> tuple[dict[str, CookieEntry], str]:
-    """Run the browser until it has the clearance; its cookies of the host and its User-Agent.
+Earned = tuple[dict[str, CookieEntry], str, float]
+
+
+async def earn(launch: Launch) -> Earned:
+    """Run the browser until it has the clearance.
+
+    Returns:
+        The host's cookies, the browser's User-Agent, and when the cookies were read.
 
     Raises:
         InvalidRequestError: no display for a window, or the ``clearance`` extra is missing.
@@ -210,7 +217,7 @@ async def earn(launch: Launch) -> tuple[dict[str, CookieEntry], str]:
     group = _Group(profile)
     loop = asyncio.get_running_loop()
     browser: Any = None
-    drive: asyncio.Future[tuple[dict[str, CookieEntry], str]] | None = None
+    drive: asyncio.Future[Earned] | None = None
     try:
         browser = _browser(launch, profile, group)
         drive = asyncio.ensure_future(_drive(browser, launch, deadline, group))
@@ -311,9 +318,7 @@ def _browser(launch: Launch, profile: Path, group: _Group) -> Any:
     return browser
 
 
-async def _drive(
-    browser: Any, launch: Launch, deadline: float, group: _Group
-) -> tuple[dict[str, CookieEntry], str]:
+async def _drive(browser: Any, launch: Launch, deadline: float, group: _Group) -> Earned:
     from pydoll.exceptions import FailedToStartBrowser, NavigationError, PageLoadTimeout
 
     try:
@@ -350,7 +355,7 @@ async def _drive(
                 launch.url,
                 sorted(entries),
             )
-            return entries, user_agent
+            return entries, user_agent, time.time()
         if time.monotonic() >= deadline:
             raise _not_cleared(launch)
         await asyncio.sleep(_POLL)

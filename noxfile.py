@@ -22,7 +22,7 @@ nox.options.download_python = "never"
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-EXTRAS = ".[cli,stub,browser,impersonate,aiohttp,socks,serve]"
+EXTRAS = ".[cli,stub,browser,impersonate,aiohttp,socks,serve,clearance]"
 PYTHON_PATHS = ("src", "tests", "tests_g4f", "benchmarks", "noxfile.py")
 
 

@@ -142,11 +142,14 @@ PUBLIC_NAMES: dict[str, list[str]] = {
         "SessionJar",
         "StaticCookieSource",
         "default_cookie_source",
+        "default_credentials_path",
         "parse_cookie_editor_json",
         "parse_har",
         "parse_netscape_cookies",
     ],
     "aichat_adapters.stub": [
+        "ChallengeGate",
+        "Clearance",
         "Fault",
         "RecordedRequest",
         "StubApp",
@@ -160,6 +163,14 @@ PUBLIC_NAMES: dict[str, list[str]] = {
     ],
     "aichat_adapters.g4f": [
         "Aichat",
+    ],
+    "aichat_adapters.clearance": [
+        "BROWSER_NAMES",
+        "BROWSER_VARIABLE",
+        "BrowserClearance",
+        "DEFAULT_ENDPOINT",
+        "FlareSolverrClearance",
+        "find_browser",
     ],
 }
 

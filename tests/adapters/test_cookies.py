@@ -899,11 +899,12 @@ def test_chain_tried_names_every_source(clean_env: Path) -> None:
     with pytest.raises(CookiesNotFoundError) as caught:
         default_cookie_source().get_cookies()
     path = clean_env / ".config" / "aichat" / "cookies.txt"
-    assert caught.value.tried[:2] == (
+    assert caught.value.tried[:3] == (
         ("env AICHAT_COOKIES", "AICHAT_COOKIES is not set"),
+        (f"file {path.with_name('credentials.json')}", "no such file"),
         (f"file {path}", "no such file"),
     )
-    browsers = {source for source, _ in caught.value.tried[2:]}
+    browsers = {source for source, _ in caught.value.tried[3:]}
     assert {"chrome", "firefox"} <= {label.split()[-1] for label in browsers}
     assert "AICHAT_COOKIES" in str(caught.value)
     assert str(path) in str(caught.value)
@@ -1018,6 +1019,7 @@ def test_default_chain_prefers_the_variable_to_the_file(
     assert chain.get_cookies() == {"sid": "from-env"}
     assert [type(source) for source in chain.sources] == [
         EnvCookieSource,
+        FileCookieSource,  # the bundle aichat login saves: credentials.json
         FileCookieSource,
         BrowserCookieSource,
     ]

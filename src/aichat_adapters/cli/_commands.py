@@ -24,6 +24,7 @@ from aichat_adapters.cli._exit import (
     fail,
     one_line,
 )
+from aichat_adapters.cli._login import login
 from aichat_adapters.cli._serve import serve
 from aichat_adapters.cli._stub import stub
 from aichat_core import AichatError
@@ -109,7 +110,7 @@ def cli(context: click.Context) -> None:
 
 
 cli.params.append(verbose_option())
-for _command in (ask, chat, batch, stub, cookies, serve):
+for _command in (ask, chat, batch, stub, cookies, login, serve):
     _command.params.append(verbose_option())
     cli.add_command(_command)
 

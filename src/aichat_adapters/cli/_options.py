@@ -29,6 +29,7 @@ from aichat_adapters.cookies import (
     FileCookieSource,
     StaticCookieSource,
     default_cookie_source,
+    default_credentials_path,
 )
 from aichat_core import DEFAULT_BASE_URL, RETRY_STATUSES, InvalidRequestError
 
@@ -55,9 +56,17 @@ ClientT = TypeVar("ClientT", AichatClient, AsyncAichatClient)
 STUB_COOKIES = {"stub": "1"}
 
 # The cookie options; at most one of them on the command line.
-_COOKIE_NAMES = ("cookies", "cookies_file", "browser")
-_FLAGS = {"cookies": "--cookies", "cookies_file": "--cookies-file", "browser": "--browser"}
+_COOKIE_NAMES = ("cookies", "cookies_file", "browser", "clearance")
+_FLAGS = {
+    "cookies": "--cookies",
+    "cookies_file": "--cookies-file",
+    "browser": "--browser",
+    "clearance": "--clearance",
+}
 _ANY_BROWSER = ("any", "all")
+#: How ``--clearance`` earns the credentials.
+CLEARANCES = ("browser", "flaresolverr")
+_FLARESOLVERR_VARIABLE = "AICHAT_FLARESOLVERR_URL"
 
 _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
     click.option(
@@ -75,7 +84,8 @@ _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
         type=click.Path(path_type=Path),
         help=(
             "A cookies.txt (Netscape), Cookie-Editor JSON or HAR export of the site's "
-            "cookies, or a folder of them (the newest file wins for each cookie)."
+            "cookies, a credentials bundle (aichat login), or a folder of them (the newest "
+            "file wins for each cookie)."
         ),
     ),
     click.option(
@@ -86,6 +96,23 @@ _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
             "Read the cookies from this browser's profile (needs the 'browser' extra): "
             f"{', '.join(BROWSERS)}, or 'any' for the first that has some."
         ),
+    ),
+    click.option(
+        "--clearance",
+        type=click.Choice(CLEARANCES),
+        help=(
+            "Earn the cookies and the User-Agent they are bound to: with a headless Chromium "
+            "('browser', the 'clearance' extra) or a FlareSolverr service ('flaresolverr'). "
+            "Saved to credentials.json beside the cookies file and reused while valid."
+        ),
+    ),
+    click.option(
+        "--flaresolverr-url",
+        type=TEXT,
+        envvar=_FLARESOLVERR_VARIABLE,
+        show_envvar=True,
+        metavar="URL",
+        help="FlareSolverr's API for --clearance flaresolverr [default: http://localhost:8191/v1].",
     ),
 )
 
@@ -191,13 +218,15 @@ class CookieChoice:
     cookies: str | None = attrs.field(default=None, repr=False)  # secret: never in a repr
     cookies_file: Path | None = None
     browser: str | None = None
+    clearance: str | None = None
+    flaresolverr_url: str | None = None
     from_command_line: frozenset[str] = frozenset()
 
     @classmethod
     def pop_from(cls, params: dict[str, Any]) -> CookieChoice:
         """Take the cookie options out of a command's parameters."""
         context = click.get_current_context()
-        values = {name: params.pop(name) for name in _COOKIE_NAMES}
+        values = {name: params.pop(name) for name in (*_COOKIE_NAMES, "flaresolverr_url")}
         given = frozenset(
             name
             for name, value in values.items()
@@ -223,21 +252,44 @@ class CookieChoice:
                 f"{flags} both choose the cookies; give only one of them",
                 click.get_current_context(silent=True),
             )
+        if "flaresolverr_url" in self.from_command_line and self.clearance != "flaresolverr":
+            raise click.UsageError(
+                "--flaresolverr-url is FlareSolverr's address for --clearance flaresolverr; "
+                "give both",
+                click.get_current_context(silent=True),
+            )
         return explicit[0] if explicit else None
 
-    def source(self, *, stub: bool = False, domain: str = DEFAULT_DOMAIN) -> Any:
+    def source(
+        self,
+        *,
+        stub: bool = False,
+        domain: str = DEFAULT_DOMAIN,
+        base_url: str | None = None,
+        proxy: str | None = None,
+    ) -> Any:
         """The cookie source these options ask for.
 
         ``--cookies`` gives static cookies, ``--cookies-file`` a
-        `FileCookieSource`, ``--browser`` a `BrowserCookieSource`;
-        with none of them on the command line, the default chain (or, under
-        ``--stub``, the stub's cookies).
+        `FileCookieSource`, ``--browser`` a `BrowserCookieSource`,
+        ``--clearance`` a `BrowserClearance` or `FlareSolverrClearance` for
+        ``base_url`` (through ``proxy``); with none of them on the command
+        line, the default chain (or, under ``--stub``, the stub's cookies).
 
         Raises:
-            click.UsageError: more than one cookie option on the command line.
+            click.UsageError: more than one cookie option on the command line,
+                or ``--clearance`` with ``--stub``.
             InvalidRequestError: a malformed ``--cookies`` or an unknown browser.
         """
         chosen = self.chosen()
+        if chosen == "clearance":
+            if stub:
+                raise click.UsageError(
+                    "--stub sets no clearance: run 'aichat stub --challenge' and point "
+                    "--base-url at it to try --clearance",
+                    click.get_current_context(silent=True),
+                )
+            return self._clearance(base_url or _command_base_url(domain), proxy)
         if chosen == "cookies":
             assert self.cookies is not None
             return StaticCookieSource.from_text(self.cookies, origin="--cookies")
@@ -249,6 +301,28 @@ class CookieChoice:
         if stub:
             return StaticCookieSource(STUB_COOKIES)
         return default_cookie_source(domain=domain)
+
+    def _clearance(self, base_url: str, proxy: str | None) -> Any:
+        """``--clearance``'s source, for ``base_url``'s site, through ``proxy``."""
+        from aichat_adapters.clearance import (
+            DEFAULT_ENDPOINT,
+            BrowserClearance,
+            FlareSolverrClearance,
+        )
+
+        if self.clearance == "flaresolverr":
+            endpoint = self.flaresolverr_url or DEFAULT_ENDPOINT
+            return FlareSolverrClearance(endpoint).bind(base_url=base_url, proxy=proxy)
+        require_extra("pydoll", "clearance", "--clearance browser")
+        source = BrowserClearance(save_to=default_credentials_path())
+        return source.bind(base_url=base_url, proxy=proxy)
+
+
+def _command_base_url(domain: str) -> str:
+    """The command's ``--base-url`` (``aichat cookies`` has one), else the site's HTTPS origin."""
+    context = click.get_current_context(silent=True)
+    given = context.params.get("base_url") if context is not None else None
+    return given if isinstance(given, str) and given else f"https://{domain}"
 
 
 def cookie_domain(base_url: str) -> str:
@@ -324,9 +398,11 @@ class ServiceOptions:
         """
         domain = cookie_domain(self.base_url)
         if not self.save_cookies:
-            return self.cookies.source(stub=self.stub, domain=domain)
+            return self.cookies.source(
+                stub=self.stub, domain=domain, base_url=self.base_url, proxy=self.proxy
+            )
         path = self.cookies.cookies_file
-        if path is None or self.cookies.chosen() in ("cookies", "browser"):
+        if path is None or self.cookies.chosen() in ("cookies", "browser", "clearance"):
             raise click.UsageError(
                 "--save-cookies saves to the cookies file: give --cookies-file "
                 "(or AICHAT_COOKIES_FILE)",

@@ -62,6 +62,28 @@ def _cookie_pairs(
     help="Seconds added before each answer.",
 )
 @click.option("--seed", type=int, help="Seed of the random failures, for a repeatable run.")
+@click.option(
+    "--challenge",
+    is_flag=True,
+    help=(
+        "Challenge mode: a page like Cloudflare's that a real browser passes (a proof of work), "
+        "setting a cf_clearance bound to its User-Agent (loopback only)."
+    ),
+)
+@click.option(
+    "--challenge-bits",
+    type=click.IntRange(0, 32),
+    default=12,
+    show_default=True,
+    help="Leading zero bits of the challenge's proof of work.",
+)
+@click.option(
+    "--clearance-max-age",
+    type=click.IntRange(min=1),
+    default=1800,
+    show_default=True,
+    help="Seconds a clearance lasts.",
+)
 def stub(
     host: str,
     port: int,
@@ -69,6 +91,9 @@ def stub(
     fail_rate: float,
     latency: float,
     seed: int | None,
+    challenge: bool,
+    challenge_bits: int,
+    clearance_max_age: int,
 ) -> None:
     """Serve the stub server in the foreground until Ctrl-C (needs the 'stub' extra).
 
@@ -76,22 +101,32 @@ def stub(
     chat-gpt.org would answer with a reply. Its URL is the first line on
     stdout; requests are logged on stdout as they come.
 
+    With --challenge, every request first meets a challenge page like
+    Cloudflare's, which a real browser passes: try it with 'aichat login'.
+
     \b
-    Example:
+    Examples:
       aichat stub --port 8000 --require-cookie session=test &
       aichat ask --base-url http://127.0.0.1:8000 --cookies session=test "Hi"
+      aichat stub --port 8000 --challenge &
+      aichat login --url http://127.0.0.1:8000/ --save /tmp/stub-credentials.json
     """
     require_extra("uvicorn", "stub", "aichat stub")
-    from aichat_adapters.stub import StubServer
+    from aichat_adapters.stub import ChallengeGate, StubServer
 
-    server = StubServer(
-        host=host,
-        port=port,
-        require_cookies=require_cookies,
-        fail_rate=fail_rate,
-        latency=latency,
-        seed=seed,
-    )
+    gate = ChallengeGate(difficulty=challenge_bits, max_age=clearance_max_age)
+    try:
+        server = StubServer(
+            host=host,
+            port=port,
+            require_cookies=require_cookies,
+            fail_rate=fail_rate,
+            latency=latency,
+            seed=seed,
+            challenge=gate if challenge else None,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error), click.get_current_context(silent=True)) from None
 
     def started(url: str) -> None:
         click.echo(url)  # click.echo flushes: a script can read the URL at once

@@ -8,7 +8,7 @@ repr, an error message or a log line: only cookie names do.
 
 from aichat_adapters.cookies._browser import BROWSERS, DEFAULT_CACHE_TTL, BrowserCookieSource
 from aichat_adapters.cookies._chain import ChainCookieSource, ResolvedCookies, default_cookie_source
-from aichat_adapters.cookies._file import FileCookieSource
+from aichat_adapters.cookies._file import FileCookieSource, default_credentials_path
 from aichat_adapters.cookies._formats import parse_cookie_editor_json, parse_netscape_cookies
 from aichat_adapters.cookies._har import parse_har
 from aichat_adapters.cookies._jar import SessionJar
@@ -28,6 +28,7 @@ __all__ = [
     "SessionJar",
     "StaticCookieSource",
     "default_cookie_source",
+    "default_credentials_path",
     "parse_cookie_editor_json",
     "parse_har",
     "parse_netscape_cookies",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from aichat_adapters.cookies._browser import BrowserCookieSource
-from aichat_adapters.cookies._file import FileCookieSource
+from aichat_adapters.cookies._file import FileCookieSource, default_credentials_path
 from aichat_adapters.cookies._select import (
     DEFAULT_DOMAIN,
     checked,
@@ -17,9 +18,22 @@ from aichat_adapters.cookies._select import (
     not_found,
 )
 from aichat_adapters.cookies._static import EnvCookieSource
-from aichat_core import AichatError, CookiesNotFoundError, CookieSource, InvalidRequestError
+from aichat_core import (
+    AichatError,
+    CookiesNotFoundError,
+    CookieSource,
+    Credentials,
+    CredentialsSource,
+    InvalidRequestError,
+)
 
-__all__ = ["ChainCookieSource", "ResolvedCookies", "default_cookie_source"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["ChainCookieSource", "ResolvedCookies", "Source", "default_cookie_source"]
+
+#: What a chain takes: a source of cookies, or of credentials.
+Source = CookieSource | CredentialsSource
 
 
 def _is_own(source: object) -> bool:
@@ -40,16 +54,23 @@ def _domain_of(source: object) -> str | None:
     return domain.strip().strip(".").lower() if isinstance(domain, str) else None
 
 
-def _checked_sources(sources: Iterable[CookieSource]) -> tuple[CookieSource, ...]:
-    checked_sources: list[CookieSource] = []
+def _checked_sources(sources: Iterable[Source]) -> tuple[Source, ...]:
+    checked_sources: list[Source] = []
     for position, source in enumerate(sources, start=1):
         name = type(source).__name__
         get_cookies = getattr(source, "get_cookies", None)
-        if not callable(get_cookies):
+        if not callable(get_cookies) and not callable(getattr(source, "get_credentials", None)):
             raise InvalidRequestError(
-                f"cookie source {position} ({name}) has no get_cookies() method"
+                f"cookie source {position} ({name}) has no get_cookies() or get_credentials() "
+                "method"
             )
-        for method in ("get_cookies", "refresh_cookies", "save_cookies"):
+        for method in (
+            "get_cookies",
+            "refresh_cookies",
+            "save_cookies",
+            "get_credentials",
+            "refresh_credentials",
+        ):
             if inspect.iscoroutinefunction(getattr(source, method, None)):
                 raise InvalidRequestError(
                     f"cookie source {position} ({name}) has an async {method}(); "
@@ -76,28 +97,38 @@ class ResolvedCookies:
         source: The source that gave the cookies.
         cookies: The cookies, checked (never shown by ``repr``).
         tried: A ``(source, reason)`` pair for each source asked before it.
+        credentials: The cookies with what the source says they are bound
+            to (``Credentials.of(cookies)`` for a source of bare cookies).
     """
 
-    source: CookieSource = attrs.field(repr=label)
+    source: Source = attrs.field(repr=label)
     cookies: dict[str, str] = attrs.field(repr=False)
     tried: tuple[tuple[str, str], ...]
+    credentials: Credentials = attrs.field(repr=False)
+
+    @credentials.default
+    def _bare(self) -> Credentials:
+        return Credentials.of(self.cookies)
 
 
 @attrs.define
 class _Last:
     """The source that answered last: `save_cookies` goes to it."""
 
-    source: CookieSource | None = None
+    source: Source | None = None
 
 
 @attrs.frozen(init=False)
 class ChainCookieSource:
     """Tries sources in order and returns the first one's cookies.
 
-    Any object with a ``get_cookies()`` method is a source. A source that
-    raises [`CookiesNotFoundError`][aichat_core.CookiesNotFoundError] (or
-    another [`AichatError`][aichat_core.AichatError]), or returns nothing, is
-    skipped; any other exception propagates.
+    Any object with a ``get_cookies()`` (or ``get_credentials()``) method is
+    a source. A source that raises
+    [`CookiesNotFoundError`][aichat_core.CookiesNotFoundError] (or another
+    [`AichatError`][aichat_core.AichatError]), or returns nothing, is
+    skipped; any other exception propagates. `get_credentials` gives the
+    first source's [`Credentials`][aichat_core.Credentials]: a bundle's
+    User-Agent with its cookies, or bare cookies.
 
     Args:
         *sources: The sources, first tried first.
@@ -107,10 +138,10 @@ class ChainCookieSource:
             ``get_cookies()``, or sources selecting different sites' cookies.
     """
 
-    sources: tuple[CookieSource, ...]
+    sources: tuple[Source, ...]
     _last: _Last = attrs.field(repr=False, eq=False)
 
-    def __init__(self, *sources: CookieSource) -> None:
+    def __init__(self, *sources: Source) -> None:
         self.__attrs_init__(_checked_sources(sources), _Last())
 
     @property
@@ -126,9 +157,42 @@ class ChainCookieSource:
         """The site whose cookies the members select; ``None`` when no member has a domain."""
         return next((d for source in self.sources if (d := _domain_of(source))), None)
 
+    @property
+    def refresh_margin(self) -> float:
+        """The largest ``refresh_margin`` of the members (``0.0`` when none has one)."""
+        margins = [getattr(source, "refresh_margin", None) for source in self.sources]
+        return max((float(m) for m in margins if isinstance(m, int | float)), default=0.0)
+
     def describe(self) -> str:
         """The label used in errors and logs."""
         return "chain of " + ", ".join(label(source) for source in self.sources)
+
+    def bind(self, *, base_url: str, proxy: str | None) -> Self:
+        """A chain whose members that can be bound to a client (``bind()``) are.
+
+        Called by a client's constructor, as it calls a credentials source's own.
+        """
+        members: list[Any] = []
+        for source in self.sources:
+            bind = getattr(source, "bind", None)
+            members.append(bind(base_url=base_url, proxy=proxy) if callable(bind) else source)
+        return type(self)(*members)
+
+    def get_credentials(self) -> Credentials:
+        """Return the first source's credentials (bare cookies as ``Credentials.of``).
+
+        Raises:
+            CookiesNotFoundError: as `get_cookies`.
+        """
+        return self.resolve(credentials=True).credentials
+
+    def refresh_credentials(self) -> Credentials:
+        """Ask the sources again past their caches, as `refresh_cookies`, for credentials.
+
+        Raises:
+            CookiesNotFoundError: as `get_cookies`.
+        """
+        return self.resolve(refresh=True, credentials=True).credentials
 
     def get_cookies(self) -> dict[str, str]:
         """Return the first source's cookies.
@@ -147,11 +211,14 @@ class ChainCookieSource:
         """
         return self.resolve(refresh=True).cookies
 
-    def resolve(self, *, refresh: bool = False) -> ResolvedCookies:
+    def resolve(self, *, refresh: bool = False, credentials: bool = False) -> ResolvedCookies:
         """Ask the sources in order; say which one answered and why the others did not.
 
         Args:
-            refresh: Call each source's ``refresh_cookies()`` where it has one.
+            refresh: Call each source's ``refresh_cookies()`` (``refresh_credentials()``)
+                where it has one.
+            credentials: Ask ``get_credentials()`` of the sources that have it, so that
+                the result's ``credentials`` hold what the cookies are bound to.
 
         Raises:
             CookiesNotFoundError: every source failed; ``tried`` concatenates
@@ -160,14 +227,14 @@ class ChainCookieSource:
         tried: list[tuple[str, str]] = []
         for source in self.sources:
             try:
-                cookies = self._ask(source, refresh=refresh)
+                found = self._ask(source, refresh=refresh, credentials=credentials)
             except CookiesNotFoundError as exc:
                 entries = exc.tried or ((label(source), exc.message),)
             except AichatError as exc:
                 entries = ((label(source), f"{type(exc).__name__}: {exc.message}"),)
             else:
                 self._last.source = source
-                return ResolvedCookies(source, cookies, tuple(tried))
+                return ResolvedCookies(source, dict(found.cookies), tuple(tried), found)
             for name, reason in entries:
                 logger.debug("no cookies from %s: %s", name, reason)
             tried.extend(entries)
@@ -188,20 +255,23 @@ class ChainCookieSource:
             logger.warning("rotated cookies not saved by %s: %s", label(source), type(exc).__name__)
 
     @staticmethod
-    def _ask(source: CookieSource, *, refresh: bool) -> dict[str, str]:
-        refresh_cookies = getattr(source, "refresh_cookies", None) if refresh else None
-        found: object = refresh_cookies() if callable(refresh_cookies) else source.get_cookies()
-        if not isinstance(found, Mapping):
+    def _ask(source: Source, *, refresh: bool, credentials: bool) -> Credentials:
+        found = _call(source, refresh=refresh, credentials=credentials)
+        if isinstance(found, Credentials):
+            bundle, cookies = found, found.cookies
+        elif isinstance(found, Mapping):
+            bundle, cookies = None, found
+        else:
             raise not_found(
                 label(source),
                 f"returned {type(found).__name__}, not a mapping of cookie names to values",
             )
-        if not found:
+        if not cookies:
             raise not_found(label(source), "gave no cookies")
-        cookies = checked(found)
+        cookies = checked(cookies)
         if not _is_own(source):
             log_found(label(source), cookies)  # aichat-client's sources log for themselves
-        return cookies
+        return bundle if bundle is not None else Credentials.of(cookies)
 
     def __repr__(self) -> str:
         members = ", ".join(
@@ -214,23 +284,43 @@ class ChainCookieSource:
         return f"ChainCookieSource({members})"
 
 
+def _call(source: Source, *, refresh: bool, credentials: bool) -> object:
+    """What a source gives: its credentials when asked for them and it has them, else cookies."""
+    if credentials or not callable(getattr(source, "get_cookies", None)):
+        name = "refresh_credentials" if refresh else "get_credentials"
+        method = getattr(source, name, None)
+        if not callable(method) and refresh:
+            method = getattr(source, "get_credentials", None)
+        if callable(method):
+            return method()
+    refresh_cookies = getattr(source, "refresh_cookies", None) if refresh else None
+    get_cookies = getattr(source, "get_cookies", None)
+    assert callable(get_cookies)  # checked when the chain was built
+    return refresh_cookies() if callable(refresh_cookies) else get_cookies()
+
+
 def default_cookie_source(domain: str = DEFAULT_DOMAIN) -> ChainCookieSource:
-    """The chain a client uses when given no cookies: ``AICHAT_COOKIES``, the file, browsers.
+    """The chain a client uses when given no cookies: ``AICHAT_COOKIES``, the bundle
+    ``aichat login`` saved, the cookies file, then browsers.
 
     Args:
         domain: The host the client talks to (``base_url``'s): the file and
             browser sources select its cookies, and no other site's.
 
     Returns:
-        A chain of `EnvCookieSource()`, then `FileCookieSource(domain=domain)`,
-            then `BrowserCookieSource(domain=domain)`. Without the `browser`
-            extra, the browser source says how to install it.
+        A chain of `EnvCookieSource()`, then
+            `FileCookieSource(default_credentials_path(), domain=domain)` (the
+            bundle `aichat login` saves, `credentials.json` in the cookies
+            file's folder), then `FileCookieSource(domain=domain)`, then
+            `BrowserCookieSource(domain=domain)`. Without the `browser` extra,
+            the browser source says how to install it.
 
     Raises:
         InvalidRequestError: ``domain`` is not a host name or an IP address.
     """
     return ChainCookieSource(
         EnvCookieSource(),
+        FileCookieSource(default_credentials_path(), domain=domain),
         FileCookieSource(domain=domain),
         BrowserCookieSource(domain=domain),
     )

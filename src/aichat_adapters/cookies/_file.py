@@ -1,7 +1,8 @@
 """`FileCookieSource`: cookies exported from the browser into a file, or a folder of files.
 
-Reads Netscape ``cookies.txt``, Cookie-Editor JSON and HAR exports (told apart
-by their content), or every ``.har``, ``.json`` and ``.txt`` file of a folder.
+Reads Netscape ``cookies.txt``, Cookie-Editor JSON, HAR exports and credentials
+bundles (told apart by their content), or every ``.har``, ``.json`` and ``.txt``
+file of a folder.
 Only regular files are opened, without ever blocking on a FIFO or a device.
 With ``write_back=True`` the cookies the site rotates are saved to the file.
 """
@@ -12,13 +13,20 @@ import os
 import stat
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar
 
 import attrs
 
 from aichat_adapters._files import write_atomically
+from aichat_adapters.cookies._bundle import (
+    CLEARANCE_COOKIES,
+    credentials_from,
+    is_bundle,
+    read_bundle,
+    render_bundle,
+)
 from aichat_adapters.cookies._formats import (
     decode,
     json_kind,
@@ -30,6 +38,7 @@ from aichat_adapters.cookies._formats import (
 from aichat_adapters.cookies._har import is_har, read_har
 from aichat_adapters.cookies._select import (
     DEFAULT_DOMAIN,
+    BoundTo,
     CookieEntry,
     ParsedCookies,
     Unusable,
@@ -42,16 +51,20 @@ from aichat_adapters.cookies._select import (
     select_entries,
 )
 from aichat_adapters.cookies._writeback import rewrite
-from aichat_core import AichatError, InvalidRequestError
+from aichat_core import AichatError, Credentials, InvalidRequestError
 
 __all__ = [
     "COOKIES_FILE_VARIABLE",
+    "CREDENTIALS_FILE_NAME",
     "DEFAULT_COOKIES_FILE",
     "FOLDER_SUFFIXES",
     "MAX_COOKIES_FILE_SIZE",
     "MAX_HAR_FILE_SIZE",
     "FileCookieSource",
+    "default_credentials_path",
+    "load_bundle",
     "read_cookie_text",
+    "write_bundle",
 ]
 
 #: The variable that overrides `FileCookieSource`'s default path (a file or a folder).
@@ -64,6 +77,8 @@ MAX_COOKIES_FILE_SIZE = 16 * 1024 * 1024
 MAX_HAR_FILE_SIZE = 64 * 1024 * 1024
 #: The files a folder path reads; any other file in it is ignored.
 FOLDER_SUFFIXES = (".har", ".json", ".txt")
+#: The bundle ``aichat login`` writes, in the folder of the default cookies file.
+CREDENTIALS_FILE_NAME = "credentials.json"
 
 # Flags that make open() return at once whatever the path turned into since
 # it was checked: a FIFO opened without O_NONBLOCK waits for a writer forever.
@@ -85,13 +100,16 @@ _MAX_REASONS_SHOWN = 3
 
 _CacheKey = tuple[int, int, int, int]
 _Cached = tuple[_CacheKey, "ParsedCookies | str"]
+_Selection = tuple[dict[str, CookieEntry], BoundTo]
 
 
 def read_cookie_text(text: str, domain: str) -> ParsedCookies:
     """Read the site's cookies from exported text, whatever its format.
 
     Text whose first non-blank character is ``[`` is a Cookie-Editor JSON
-    export, ``{`` a HAR export; anything else a Netscape ``cookies.txt``.
+    export; ``{`` a HAR export (an object with a ``log`` key) or a
+    credentials bundle (an object with a ``cookies`` list); anything else a
+    Netscape ``cookies.txt``.
 
     Raises:
         Unusable: the text is empty or in none of these formats.
@@ -104,10 +122,55 @@ def read_cookie_text(text: str, domain: str) -> ParsedCookies:
         return read_cookie_editor(data, domain)
     if is_har(data):
         return read_har(data, domain)
+    if is_bundle(data):
+        assert isinstance(data, dict)
+        return read_bundle(data, domain)
     raise Unusable(
         f"JSON {json_kind(data)}, expected a list of cookie objects (a Cookie-Editor "
-        "export) or a HAR export (an object with a 'log' key)"
+        "export), a HAR export (an object with a 'log' key) or a credentials bundle "
+        "(an object with a 'cookies' list)"
     )
+
+
+def default_credentials_path() -> Path:
+    """Where ``aichat login`` saves the bundle and the default chain looks for it.
+
+    ``credentials.json`` in the folder of the default cookies file
+    (``~/.config/aichat/``), or in ``$AICHAT_COOKIES_FILE`` itself when it
+    names a folder, or beside it when it names a file.
+    """
+    from_env = os.environ.get(COOKIES_FILE_VARIABLE, "").strip()
+    cookies = _expand(Path(from_env or DEFAULT_COOKIES_FILE))
+    try:
+        is_folder = stat.S_ISDIR(cookies.stat().st_mode)
+    except OSError:
+        is_folder = False
+    return (cookies if is_folder else cookies.parent) / CREDENTIALS_FILE_NAME
+
+
+def load_bundle(path: Path, domain: str) -> _Selection:
+    """Read a bundle (or any cookies file) now, with no cache: the site's cookies and what
+    they are bound to.
+
+    Raises:
+        Unusable: missing, not a regular file, malformed, or no unexpired cookie.
+    """
+    try:
+        data, _ = read_regular(path, MAX_COOKIES_FILE_SIZE)
+    except OSError as exc:
+        raise Unusable(_os_reason(exc)) from None
+    parsed = read_cookie_text(decode(data)[0], domain)
+    return select_entries(parsed, domain, _now()), parsed.bound
+
+
+def write_bundle(path: Path, entries: Iterable[CookieEntry], bound: BoundTo) -> None:
+    """Write a bundle file atomically, ``0600``; a missing folder is made ``0700``.
+
+    Raises:
+        OSError: the folder cannot be made or written.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_atomically(path, [render_bundle(entries, bound).encode()])
 
 
 def _optional_path(path: str | os.PathLike[str] | None) -> Path | None:
@@ -169,11 +232,13 @@ class _State:
 class FileCookieSource:
     """Cookies exported from the browser into a file (or a folder), for one site.
 
-    Reads a Netscape ``cookies.txt``, a Cookie-Editor JSON export or a HAR
-    export (DevTools, Firefox, Charles), told apart by the content. A folder
-    path reads every ``.har``, ``.json`` and ``.txt`` file in it (not its
-    subfolders); for each cookie name the newest file wins. Keeps unexpired
-    cookies of ``domain`` and its subdomains.
+    Reads a Netscape ``cookies.txt``, a Cookie-Editor JSON export, a HAR
+    export (DevTools, Firefox, Charles) or a credentials bundle (written by
+    ``aichat login``), told apart by the content. A folder path reads every
+    ``.har``, ``.json`` and ``.txt`` file in it (not its subfolders); for
+    each cookie name the newest file wins. Keeps unexpired cookies of
+    ``domain`` and its subdomains. `get_credentials` also gives the
+    User-Agent the cookies are bound to (a bundle's, or a HAR's request header).
 
     A parse is cached until the file's inode, size or modification time
     changes; `refresh_cookies` reads again regardless. Only regular files are
@@ -219,6 +284,29 @@ class FileCookieSource:
             CookiesNotFoundError: as `get_cookies`.
         """
         return self._cookies(refresh=True)
+
+    def get_credentials(self) -> Credentials:
+        """Return the site's cookies with what they are bound to.
+
+        A bundle gives its ``user_agent``, ``headers``, ``obtained_at`` and
+        ``proxy``; a HAR export the ``User-Agent`` its latest request to the
+        site sent; Netscape and Cookie-Editor files give the cookies alone.
+        ``expires`` holds the expiry of the clearance (``cf_clearance``),
+        when the file has it. In a folder, the newest file that says what
+        its cookies are bound to gives the User-Agent.
+
+        Raises:
+            CookiesNotFoundError: as `get_cookies`.
+        """
+        return self._credentials(refresh=False)
+
+    def refresh_credentials(self) -> Credentials:
+        """Read the file again, even if it looks unchanged, and return `get_credentials`'s value.
+
+        Raises:
+            CookiesNotFoundError: as `get_cookies`.
+        """
+        return self._credentials(refresh=True)
 
     def get_entries(self) -> dict[str, CookieEntry]:
         """The cookies `get_cookies` gives, by name, with their domain, path and expiry.
@@ -291,6 +379,16 @@ class FileCookieSource:
         log_found(f"file {path}", cookies)
         return cookies
 
+    def _credentials(self, *, refresh: bool) -> Credentials:
+        path, origin = self._resolve()
+        try:
+            entries, bound = self._selection(path, origin, refresh=refresh)
+        except Unusable as exc:
+            raise not_found(f"file {path}", exc.reason) from None
+        credentials = credentials_from(entries, bound, CLEARANCE_COOKIES)
+        log_found(f"file {path}", credentials.cookies)
+        return credentials
+
     def _resolve(self) -> tuple[Path, str]:
         """The path to read now, and where it came from (for messages)."""
         if self.path is not None:
@@ -301,6 +399,10 @@ class FileCookieSource:
         return _expand(Path(DEFAULT_COOKIES_FILE)), ""
 
     def _select(self, path: Path, origin: str, *, refresh: bool) -> dict[str, CookieEntry]:
+        return self._selection(path, origin, refresh=refresh)[0]
+
+    def _selection(self, path: Path, origin: str, *, refresh: bool) -> _Selection:
+        """The cookies to send, and what they are bound to."""
         if path.parts and path.parts[0].startswith("~"):
             raise Unusable("cannot expand '~': the home directory is unknown (set HOME)")
         try:
@@ -310,7 +412,7 @@ class FileCookieSource:
             parsed = self._parsed(path, status, refresh=refresh)
         except OSError as exc:
             raise Unusable(_os_reason(exc) + origin) from None
-        return select_entries(parsed, self.domain, _now())
+        return select_entries(parsed, self.domain, _now()), parsed.bound
 
     def _parsed(self, path: Path, status: os.stat_result, *, refresh: bool) -> ParsedCookies:
         """The file's parse, from the cache while its stat is unchanged.
@@ -397,10 +499,13 @@ class FileCookieSource:
         self._forget_others(folder, files)
         return parses
 
-    def _select_folder(self, folder: Path, *, refresh: bool) -> dict[str, CookieEntry]:
-        """Every cookie file of the folder, merged: for each name, the newest file wins."""
+    def _select_folder(self, folder: Path, *, refresh: bool) -> _Selection:
+        """Every cookie file of the folder, merged: for each name, the newest file wins.
+
+        The newest file that says what its cookies are bound to gives that.
+        """
         parses = self._folder_parses(folder, refresh=refresh)
-        found: list[tuple[int, str, dict[str, CookieEntry]]] = []
+        found: list[tuple[int, str, dict[str, CookieEntry], BoundTo]] = []
         reasons: list[str] = []
         for file, mtime, parsed in parses:
             try:
@@ -410,10 +515,13 @@ class FileCookieSource:
             except Unusable as exc:
                 reasons.append(f"{file.name}: {exc.reason}")
             else:
-                found.append((mtime, file.name, entries))
+                found.append((mtime, file.name, entries, parsed.bound))
         merged: dict[str, CookieEntry] = {}
-        for _, _, entries in sorted(found, key=lambda item: item[:2]):
+        bound = BoundTo()
+        for _, _, entries, file_bound in sorted(found, key=lambda item: item[:2]):
             merged.update(entries)  # oldest first: a newer file's cookie replaces it
+            if file_bound != BoundTo():
+                bound = file_bound
         if not merged:
             shown = "; ".join(reasons[:_MAX_REASONS_SHOWN])
             more = len(reasons) - _MAX_REASONS_SHOWN
@@ -421,7 +529,7 @@ class FileCookieSource:
                 f"no usable cookie of {self.domain} in the {len(parses)} files of this folder "
                 f"({shown}{f'; and {more} more' if more > 0 else ''})"
             )
-        return merged
+        return merged, bound
 
     def _forget_others(self, folder: Path, files: list[Path]) -> None:
         """Drop the cached parses of files no longer in the folder."""

@@ -4,7 +4,9 @@ A HAR export records every request and response of a browsing session. The
 site's cookies are in the entries whose URL host is the site or a subdomain:
 `request.cookies`, the request's `Cookie` headers and `response.cookies`
 (what `Set-Cookie` gave). For each name the latest mention wins, by the
-entry's `startedDateTime` (a response's cookie after its request's).
+entry's `startedDateTime` (a response's cookie after its request's). The
+latest of those entries with a `User-Agent` request header gives the
+User-Agent the cookies are bound to.
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ from aichat_adapters.cookies._formats import (
     not_empty,
     parse_public,
 )
-from aichat_adapters.cookies._select import DEFAULT_DOMAIN, CookieEntry, ParsedCookies, Unusable
-from aichat_core import domain_matches, parse_cookie_date
+from aichat_adapters.cookies._select import (
+    DEFAULT_DOMAIN,
+    BoundTo,
+    CookieEntry,
+    ParsedCookies,
+    Unusable,
+)
+from aichat_core import InvalidRequestError, check_headers, domain_matches, parse_cookie_date
 
 __all__ = ["is_har", "parse_har", "read_har"]
 
@@ -52,6 +60,9 @@ def is_har(data: object) -> bool:
 def read_har(data: object, domain: str) -> ParsedCookies:
     """The site's cookies in a HAR export, one per name: the latest mention of each.
 
+    The latest entry of the site with a ``User-Agent`` request header gives
+    the User-Agent (``bound``); a malformed one is skipped as a problem.
+
     Raises:
         Unusable: not a HAR export (no ``log`` object with an ``entries`` list).
     """
@@ -62,6 +73,7 @@ def read_har(data: object, domain: str) -> ParsedCookies:
             "not a HAR export"
         )
     latest: dict[str, tuple[_Rank, CookieEntry]] = {}
+    agent: tuple[tuple[float, int], str] | None = None
     problems: list[str] = []
     total = 0
     for index, entry in enumerate(log["entries"], start=1):
@@ -73,6 +85,13 @@ def read_har(data: object, domain: str) -> ParsedCookies:
         total += len(mentions)
         if not domain_matches(host, domain):
             continue
+        try:
+            user_agent = _user_agent(entry)
+        except Unusable as exc:
+            problems.append(f"entry {index}: {exc.reason}")
+            user_agent = None
+        if user_agent is not None and (agent is None or (started, index) > agent[0]):
+            agent = ((started, index), user_agent)
         for order, (name, value, cookie_domain, expires) in enumerate(mentions):
             try:
                 check_cookie(name, value)
@@ -85,12 +104,19 @@ def read_har(data: object, domain: str) -> ParsedCookies:
             current = latest.get(name)
             if current is None or rank > current[0]:
                 latest[name] = (rank, CookieEntry(name, value, cookie_domain, "/", expires))
+    bound = BoundTo()
+    if agent is not None:
+        started = agent[0][0]
+        bound = BoundTo(
+            user_agent=agent[1], obtained_at=started if math.isfinite(started) else None
+        )
     return ParsedCookies(
         kind=_KIND,
         entries=tuple(entry for _, entry in sorted(latest.values(), key=lambda item: item[0])),
         total=total,
         problems=tuple(problems),
         hint=_SANITIZED,
+        bound=bound,
     )
 
 
@@ -142,6 +168,25 @@ def _mentions(entry: object) -> tuple[str, float, list[_Mention]]:
                 expires = _expiry(cookie.get("expires"))
                 mentions.append((cookie_name, cookie_value, cookie_domain, expires))
     return host, -math.inf if started is None else started, mentions
+
+
+def _user_agent(entry: object) -> str | None:
+    """The entry's request ``User-Agent`` header (the last one), checked.
+
+    Raises:
+        Unusable: a header HTTP could not carry (never quoted).
+    """
+    request = entry.get("request") if isinstance(entry, dict) else None
+    found = None
+    for name, value in _pairs(request.get("headers") if isinstance(request, dict) else None):
+        if name.lower() == "user-agent" and value.strip():
+            found = value
+    if found is None:
+        return None
+    try:
+        return check_headers({"user-agent": found})["user-agent"]
+    except InvalidRequestError:
+        raise Unusable("a User-Agent header with a character HTTP cannot carry") from None
 
 
 def _host(url: object) -> str:

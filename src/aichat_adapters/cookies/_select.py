@@ -21,6 +21,7 @@ from aichat_core import CookiesNotFoundError, InvalidRequestError, format_cookie
 
 __all__ = [
     "DEFAULT_DOMAIN",
+    "BoundTo",
     "CookieEntry",
     "ParsedCookies",
     "Unusable",
@@ -101,6 +102,27 @@ class CookieEntry:
     expires: float | None
 
 
+def _names(value: Mapping[str, str]) -> str:
+    return repr(sorted(value))
+
+
+@attrs.frozen
+class BoundTo:
+    """What an input says its cookies are bound to (a bundle, a HAR's User-Agent).
+
+    Attributes:
+        user_agent: The User-Agent the cookies were earned with, if known.
+        headers: Other headers that travel with them (names lower-case; values never shown).
+        obtained_at: Epoch seconds at which they were obtained, if known.
+        proxy: The proxy they were earned through, without user and password.
+    """
+
+    user_agent: str | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict, repr=_names)
+    obtained_at: float | None = None
+    proxy: str | None = None
+
+
 @attrs.frozen
 class ParsedCookies:
     """What an input held: the site's well-formed cookies, and counts for the reasons.
@@ -108,7 +130,8 @@ class ParsedCookies:
     ``entries`` are in input order, one per (domain, path, name) (a later
     duplicate replaces an earlier one, as in a browser's jar). Expiry is not
     applied yet, so the result can be cached and checked again later.
-    ``hint`` is added to the reason when nothing is usable.
+    ``hint`` is added to the reason when nothing is usable; ``bound`` is
+    what the input says the cookies are bound to.
     """
 
     kind: str
@@ -116,6 +139,7 @@ class ParsedCookies:
     total: int
     problems: tuple[str, ...]
     hint: str = ""
+    bound: BoundTo = BoundTo()
 
 
 def select_entries(parsed: ParsedCookies, domain: str, now: float) -> dict[str, CookieEntry]:

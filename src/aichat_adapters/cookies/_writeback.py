@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 
+from aichat_adapters.cookies._bundle import is_bundle, rewrite_bundle
 from aichat_adapters.cookies._formats import NETSCAPE_HEADER, load_json, netscape_fields
 from aichat_adapters.cookies._select import CookieEntry, Unusable
 from aichat_core import domain_matches
@@ -27,14 +28,15 @@ def rewrite(
     """The export with the site's cookies set to ``cookies``, in the export's own format.
 
     Args:
-        text: The export as it is: Netscape ``cookies.txt`` or Cookie-Editor
-            JSON (empty for a new file, written as ``cookies.txt``).
+        text: The export as it is: Netscape ``cookies.txt``, Cookie-Editor
+            JSON or a credentials bundle, whose other keys (the User-Agent,
+            headers...) are kept (empty for a new file, written as ``cookies.txt``).
         domain: The site.
         winners: The cookies the export gives now, by name (the lines to change).
         cookies: Every cookie of the site as it should now be.
 
     Raises:
-        Unusable: a JSON export that is not a list of cookies.
+        Unusable: a JSON export that is neither a list of cookies nor a bundle.
     """
     if text.lstrip("\ufeff \t\r\n").startswith(("[", "{")):
         return _rewrite_cookie_editor(text, domain, winners, cookies)
@@ -86,8 +88,26 @@ def _rewrite_cookie_editor(
     text: str, site: str, winners: Mapping[str, CookieEntry], cookies: Mapping[str, str]
 ) -> str:
     data = load_json(text.lstrip("\ufeff"))
+    if is_bundle(data):
+        assert isinstance(data, dict)
+        items = data["cookies"]
+        assert isinstance(items, list)
+        return rewrite_bundle(data, _rewrite_items(items, site, winners, cookies))
     if not isinstance(data, list):
-        raise Unusable("write-back rewrites a Cookie-Editor export (a JSON list) only")
+        raise Unusable(
+            "write-back rewrites a Cookie-Editor export (a JSON list) or a credentials bundle "
+            "(a JSON object with a 'cookies' list) only"
+        )
+    out = _rewrite_items(data, site, winners, cookies)
+    indent = _INDENT.search(text)
+    rendered = json.dumps(out, indent=indent.group(1) if indent else None, ensure_ascii=False)
+    return rendered + ("\n" if text.endswith("\n") else "")
+
+
+def _rewrite_items(
+    data: list[object], site: str, winners: Mapping[str, CookieEntry], cookies: Mapping[str, str]
+) -> list[object]:
+    """A Cookie-Editor list with the site's cookies set to ``cookies``, other entries kept."""
     deleted = set(winners) - set(cookies)
     written: set[str] = set()
     out: list[object] = []
@@ -116,6 +136,4 @@ def _rewrite_cookie_editor(
                     "value": cookies[name],
                 }
             )
-    indent = _INDENT.search(text)
-    rendered = json.dumps(out, indent=indent.group(1) if indent else None, ensure_ascii=False)
-    return rendered + ("\n" if text.endswith("\n") else "")
+    return out

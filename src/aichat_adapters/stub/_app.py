@@ -18,6 +18,7 @@ import anyio
 import anyio.lowlevel
 import attrs
 
+from aichat_adapters.stub._challenge import SOLVE_PATH, ChallengeGate
 from aichat_adapters.stub._faults import (
     JSON_HEADERS,
     Canned,
@@ -84,12 +85,21 @@ class StubApp:
     scripted fault, else (with probability ``fail_rate``) a 503 with
     ``Retry-After: 1``, else the echo. Other paths get 404, other methods 405.
 
+    In challenge mode (``challenge=``), a gate stands in front of all that:
+    a request without a clearance for its User-Agent gets ``403`` and the
+    challenge page, whatever its path; a cleared browser gets a small page
+    for any ``GET``. See [`ChallengeGate`][aichat_adapters.stub.ChallengeGate].
+
     Args:
         script: Faults to play, one per request, first in first out.
         require_cookies: Cookies (name to value) every request must carry.
         latency: Seconds added before each answer.
         fail_rate: Probability (0..1) of a 503 when the script is empty.
         seed: Seed of the random failures, for a repeatable run.
+        challenge: The challenge gate, or ``None`` for no challenge mode.
+
+    Attributes:
+        challenge: The challenge gate (``None`` outside challenge mode).
     """
 
     def __init__(
@@ -100,11 +110,15 @@ class StubApp:
         latency: float = 0.0,
         fail_rate: float = 0.0,
         seed: int | None = None,
+        challenge: ChallengeGate | None = None,
     ) -> None:
         if not math.isfinite(latency) or latency < 0:
             raise ValueError(f"latency must be a finite number >= 0, not {latency!r}")
         if not 0.0 <= fail_rate <= 1.0:
             raise ValueError(f"fail_rate must be within 0..1, not {fail_rate!r}")
+        if challenge is not None and not isinstance(challenge, ChallengeGate):
+            raise TypeError(f"challenge must be a ChallengeGate, not {type(challenge).__name__}")
+        self.challenge = challenge
         self._initial_cookies = _cookie_dict(require_cookies)
         self._require_cookies = self._initial_cookies
         self._latency = latency
@@ -157,7 +171,9 @@ class StubApp:
 
     def reset(self) -> None:
         """Clear the script, the records and ``max_in_flight``; reseed; restore the
-        constructor's ``require_cookies``."""
+        constructor's ``require_cookies``; reset the challenge gate, if any."""
+        if self.challenge is not None:
+            self.challenge.reset()
         with self._lock:
             self._require_cookies = self._initial_cookies
             self._script.clear()
@@ -182,6 +198,8 @@ class StubApp:
             await self._answer(request, receive, send)
 
     async def _answer(self, request: RecordedRequest, receive: Receive, send: Send) -> None:
+        if self.challenge is not None and not await _gate(self.challenge, request, send):
+            return
         if request.path != PATH:
             await _respond(send, 404, JSON_HEADERS, service_body(False, "not found"))
             return
@@ -225,6 +243,7 @@ def create_app(
     latency: float = 0.0,
     fail_rate: float = 0.0,
     seed: int | None = None,
+    challenge: ChallengeGate | None = None,
 ) -> StubApp:
     """Build the stub's ASGI app, to serve with any ASGI server.
 
@@ -236,7 +255,30 @@ def create_app(
         latency=latency,
         fail_rate=fail_rate,
         seed=seed,
+        challenge=challenge,
     )
+
+
+_HTML_HEADERS = (("content-type", "text/html; charset=utf-8"), ("cache-control", "no-store"))
+
+
+async def _gate(gate: ChallengeGate, request: RecordedRequest, send: Send) -> bool:
+    """Play the challenge gate; ``True`` when the request is cleared and goes on to the site."""
+    user_agent = request.headers.get("user-agent", "")
+    if request.path == SOLVE_PATH and request.method == "POST":
+        status, body, cookie = gate.solve(request.body, user_agent)
+        headers = [*JSON_HEADERS, ("cache-control", "no-store")]
+        if cookie is not None:
+            headers.append(("set-cookie", cookie))
+        await _respond(send, status, headers, body)
+        return False
+    if not gate.is_cleared(request.cookies, user_agent):
+        await _respond(send, 403, _HTML_HEADERS, gate.page())
+        return False
+    if request.method == "GET" and request.path != PATH:
+        await _respond(send, 200, _HTML_HEADERS, gate.cleared_page())
+        return False
+    return True
 
 
 async def _read_body(receive: Receive) -> bytes | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from aichat_adapters.stub._app import RecordedRequest, StubApp
+from aichat_adapters.stub._challenge import ChallengeGate
 from aichat_adapters.stub._faults import Fault
 
 if TYPE_CHECKING:
@@ -40,9 +42,15 @@ class StubServer:
         seed: Seed of the random failures.
         host: Address to bind.
         port: Port to bind; 0 picks a free one.
+        challenge: Challenge mode: ``True`` for a default
+            [`ChallengeGate`][aichat_adapters.stub.ChallengeGate], or a gate of
+            your own (a difficulty, a short ``max_age``...). Loopback only.
 
     Attributes:
         app: The ASGI app being served, with the script and the records.
+
+    Raises:
+        ValueError: challenge mode on an address that is not loopback.
     """
 
     def __init__(
@@ -55,13 +63,20 @@ class StubServer:
         seed: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        challenge: ChallengeGate | bool | None = None,
     ) -> None:
+        gate = ChallengeGate() if challenge is True else challenge or None
+        if gate is not None and not _is_loopback(host):
+            raise ValueError(
+                f"challenge mode serves loopback only (127.0.0.1, ::1, localhost), not {host!r}"
+            )
         self.app = StubApp(
             script=script,
             require_cookies=require_cookies,
             latency=latency,
             fail_rate=fail_rate,
             seed=seed,
+            challenge=gate,
         )
         self._host = host
         self._port = port
@@ -81,6 +96,21 @@ class StubServer:
     def requests(self) -> list[RecordedRequest]:
         """A copy of the requests received so far, oldest first."""
         return self.app.requests
+
+    @property
+    def challenge(self) -> ChallengeGate | None:
+        """The challenge gate, with its counts (``None`` outside challenge mode)."""
+        return self.app.challenge
+
+    def revoke_clearances(self) -> int:
+        """Revoke every clearance issued so far (challenge mode); how many were valid.
+
+        Raises:
+            RuntimeError: the server is not in challenge mode.
+        """
+        if self.app.challenge is None:
+            raise RuntimeError("the stub server is not in challenge mode (challenge=True)")
+        return self.app.challenge.revoke()
 
     @property
     def in_flight(self) -> int:
@@ -107,7 +137,7 @@ class StubServer:
 
     def reset(self) -> None:
         """Clear the script, the records and ``max_in_flight``; restore the
-        constructor's ``require_cookies``."""
+        constructor's ``require_cookies``; reset the challenge gate."""
         self.app.reset()
 
     def start(self) -> None:
@@ -236,3 +266,12 @@ class StubServer:
             self._error = exc
         finally:
             sock.close()
+
+
+def _is_loopback(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -23,7 +23,7 @@ from aichat_core import (
     InvalidRequestError,
     domain_matches,
 )
-from aichat_core._credentials import DIRECT, mask_proxy
+from aichat_core._credentials import DIRECT, mask_proxy, public_proxy
 
 __all__ = ["SourceEdge", "source_edge", "user_agent_of"]
 
@@ -85,7 +85,11 @@ class _Binding:
                 self.user_agent,
             )
         earned, sending = credentials.proxy, self.proxy
-        if earned is not None and sending is not None and earned != sending:
+        if (
+            earned is not None
+            and sending is not None
+            and public_proxy(earned) != public_proxy(sending)  # a file keeps no password
+        ):
             self._warn(
                 "proxy",
                 "the credentials from %s were earned %s, but this client sends %s: a "

@@ -19,7 +19,7 @@ from aichat_core._cookies import check_cookies
 from aichat_core._errors import InvalidRequestError
 from aichat_core._http import check_headers
 
-__all__ = ["DIRECT", "Credentials", "mask_proxy"]
+__all__ = ["DIRECT", "Credentials", "mask_proxy", "public_proxy"]
 
 
 def _names(value: Mapping[str, Any]) -> str:
@@ -28,6 +28,15 @@ def _names(value: Mapping[str, Any]) -> str:
 
 DIRECT = "direct"
 """The ``proxy`` of credentials earned without a proxy."""
+
+
+def public_proxy(proxy: str) -> str:
+    """A proxy URL without its user and password (what a file may hold, a log may show)."""
+    scheme, sep, rest = proxy.partition("://")
+    if not sep:
+        return proxy.rpartition("@")[2]
+    authority, slash, tail = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
 
 
 def mask_proxy(proxy: str) -> str:
@@ -132,6 +141,19 @@ class Credentials:
         wanted = self.expires if names is None else {n: self.expires.get(n) for n in names}
         known = [when for when in wanted.values() if when is not None]
         return min(known) if known else None
+
+    def renew_at(self, margin: float, names: Iterable[str] | None = None) -> float | None:
+        """When to renew: ``margin`` seconds before the earliest expiry (of ``names``), or
+        half the credentials' life before it when that is shorter; ``None`` if none is known.
+
+        The half-life cap keeps a site that gives clearances shorter than the
+        margin from being asked for a new one at every call.
+        """
+        ends = self.expires_at(names)
+        if ends is None:
+            return None
+        life = ends - self.obtained_at if self.obtained_at is not None else math.inf
+        return ends - min(margin, max(life, 0.0) / 2)
 
     def with_cookies(self, cookies: Mapping[str, str]) -> Credentials:
         """The same bundle with other cookies (after the site rotated them)."""

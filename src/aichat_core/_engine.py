@@ -307,8 +307,8 @@ class CallEngine:
         credentials = self._sent.credentials
         if margin is None or credentials is None or self._refreshed:
             return False
-        expires = credentials.expires_at()
-        return expires is not None and expires - wall <= margin
+        renew_at = credentials.renew_at(margin)
+        return renew_at is not None and wall >= renew_at
 
     def _send(self, now: float) -> Command:
         assert self._request is not None

@@ -61,8 +61,8 @@ def test_login_saves_a_private_bundle_and_prints_no_value(
     assert lines[3].endswith("(in 30 minutes)")
     assert challenge.challenge is not None
     assert challenge.challenge.user_agents == [agent]
-    # The bundle passes the challenge from aichat ask, through curl, with the bundle's
-    # User-Agent (given here by hand: the client sends a bundle's User-Agent by itself next).
+    # The bundle passes the challenge from aichat ask, through curl: the client sends the
+    # bundle's User-Agent by itself (issue 14).
     asked = run(
         "ask",
         "--base-url",
@@ -71,8 +71,6 @@ def test_login_saves_a_private_bundle_and_prints_no_value(
         str(saved),
         "--transport",
         "curl",
-        "--user-agent",
-        agent,
         "Hi",
         home=home,
     )
@@ -94,9 +92,8 @@ def test_login_saves_beside_the_cookies_file_by_default(
 def test_clearance_browser_earns_once_and_saves_for_the_next_run(
     chromium: str, challenge: StubServer, home: Path
 ) -> None:
-    agent = BrowserClearance(url=challenge.url).get_credentials().user_agent
-    assert agent is not None
-    args = ("ask", "--base-url", challenge.url, "--clearance", "browser", "--user-agent", agent)
+    assert BrowserClearance(url=challenge.url).get_credentials().user_agent is not None
+    args = ("ask", "--base-url", challenge.url, "--clearance", "browser")
     first = run(*args, "Hi", home=home)
     assert (first.returncode, first.stdout) == (0, "Echo: Hi\n"), first.stderr
     saved = home / ".config" / "aichat" / "credentials.json"
@@ -117,12 +114,11 @@ def test_clearance_flaresolverr(challenge: StubServer, home: Path) -> None:
             "flaresolverr",
             "--flaresolverr-url",
             fake.endpoint,
-            "--user-agent",
-            USER_AGENT,
             "Hi",
             home=home,
         )
     assert (result.returncode, result.stdout) == (0, "Echo: Hi\n"), result.stderr
+    assert challenge.requests[-1].headers["user-agent"] == USER_AGENT
     assert [request["url"] for request in fake.requests] == [challenge.url + "/"]
 
 

@@ -74,3 +74,46 @@ def test_with_cookies_keeps_the_rest() -> None:
     rotated = bundle.with_cookies({"a": "2"})
     assert rotated.cookies == {"a": "2"}
     assert (rotated.user_agent, rotated.headers, rotated.obtained_at) == ("UA", {"x": "y"}, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("expires", "obtained_at", "margin", "expected"),
+    [
+        (1000.0, None, 60, 940.0),  # the margin before the expiry
+        (1000.0, 0.0, 60, 940.0),  # a long life: the margin
+        (1000.0, 960.0, 60, 980.0),  # a 40 s life: half of it, not the margin
+        (1000.0, 1200.0, 60, 1000.0),  # obtained after it expired: renew now
+        (None, 0.0, 60, None),
+    ],
+)
+def test_renew_at(
+    expires: float | None, obtained_at: float | None, margin: float, expected: float | None
+) -> None:
+    credentials = Credentials(
+        {"cf_clearance": "v"},
+        expires={} if expires is None else {"cf_clearance": expires},
+        obtained_at=obtained_at,
+    )
+    assert credentials.renew_at(margin) == expected
+
+
+@pytest.mark.parametrize(
+    ("proxy", "public", "masked"),
+    [
+        (
+            "http://u:p@proxy.example:3128",
+            "http://proxy.example:3128",
+            "http://<hidden>@proxy.example:3128",
+        ),
+        (
+            "socks5://proxy.example:1080",
+            "socks5://proxy.example:1080",
+            "socks5://proxy.example:1080",
+        ),
+    ],
+)
+def test_proxies_are_shown_without_their_password(proxy: str, public: str, masked: str) -> None:
+    from aichat_core._credentials import mask_proxy, public_proxy
+
+    assert public_proxy(proxy) == public
+    assert mask_proxy(proxy) == masked

@@ -179,3 +179,53 @@ def test_credentials_shows_what_the_next_call_would_send(kind: str, stub: StubSe
     assert got == bundle
     assert SECRET not in repr(got)
     assert stub.requests == []  # nothing was sent
+
+
+@pytest.mark.parametrize("kind", ["sync", "asyncio"])
+@pytest.mark.parametrize(
+    ("impersonate", "hints"), [(None, '"Google Chrome";v="131"'), ("chrome150", 'v="150"')]
+)
+def test_curl_shakes_hands_as_the_browser_the_bundle_names(
+    kind: str, stub: StubServer, impersonate: str | None, hints: str
+) -> None:
+    from aichat_adapters import AsyncCurlTransport, CurlTransport
+
+    chrome131 = BROWSER_UA.replace("Chrome/150", "Chrome/131")
+    bundle = Credentials({"cf_clearance": SECRET}, user_agent=chrome131)
+    curl = CurlTransport if kind == "sync" else AsyncCurlTransport
+    more = {"transport": curl(impersonate=impersonate)}
+
+    call(kind, {**options(stub, Bundled(bundle)), **more}, "Hi")
+
+    (request,) = stub.requests
+    assert request.headers["user-agent"] == chrome131  # the bundle's, on curl too
+    assert hints in request.headers["sec-ch-ua"]  # the target it names, unless one was named
+
+
+def test_a_har_exports_user_agent_is_the_one_sent(
+    kind: str, stub: StubServer, tmp_path: Any
+) -> None:
+    import json
+
+    from aichat_adapters import FileCookieSource
+
+    har_agent = BROWSER_UA.replace("Chrome/150", "Chrome/149")
+    entry = {
+        "startedDateTime": "2026-11-30T10:00:00.000Z",
+        "request": {
+            "method": "GET",
+            "url": f"{stub.url}/chat",
+            "headers": [{"name": "User-Agent", "value": har_agent}],
+            "cookies": [{"name": "cf_clearance", "value": SECRET}],
+        },
+        "response": {"status": 200, "headers": [], "cookies": []},
+    }
+    path = tmp_path / "site.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [entry]}}))
+    source = FileCookieSource(path, domain="127.0.0.1")
+
+    call(kind, {"base_url": stub.url, "cookie_source": source, "retry_policy": FAST}, "Hi")
+
+    (request,) = stub.requests
+    assert request.headers["user-agent"] == har_agent
+    assert request.cookies == {"cf_clearance": SECRET}

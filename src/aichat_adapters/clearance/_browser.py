@@ -28,6 +28,7 @@ from aichat_adapters.cookies._file import load_bundle, write_bundle
 from aichat_adapters.cookies._select import Unusable
 from aichat_adapters.transports._shared import check_proxy
 from aichat_core import Credentials, InvalidRequestError
+from aichat_core._credentials import DIRECT
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -251,7 +252,7 @@ class BrowserClearance:
         credentials, bound = bundle_of(
             entries,
             user_agent=user_agent,
-            proxy=self.proxy,
+            proxy=self.proxy or DIRECT,
             names=self.cookie_names,
             obtained_at=obtained_at,
         )
@@ -275,17 +276,23 @@ class BrowserClearance:
         except Unusable as exc:
             logger.debug("clearance: nothing usable at %s: %s", self.save_to, exc.reason)
             return None
-        if bound.user_agent is None or public_proxy(bound.proxy) != public_proxy(self.proxy):
+        if bound.user_agent is None or _route(bound.proxy) != _route(self.proxy):
             logger.debug("clearance: %s was earned otherwise (User-Agent or proxy)", self.save_to)
             return None
         credentials, _ = bundle_of(
             entries,
             user_agent=bound.user_agent,
-            proxy=self.proxy,
+            proxy=self.proxy or DIRECT,
             names=self.cookie_names,
             obtained_at=bound.obtained_at,
         )
         return credentials if self._valid(credentials) else None
+
+
+def _route(proxy: str | None) -> str | None:
+    """The way out a clearance was earned: a proxy without its password, or ``None``
+    for directly (``"direct"``, or no word in a file written before there was one)."""
+    return None if proxy in (None, DIRECT) else public_proxy(proxy)
 
 
 def _newer(saved: Credentials, stale: Credentials | None) -> bool:

@@ -25,10 +25,10 @@ from typing import IO, Any
 
 import attrs
 
+from aichat_adapters._extras import import_extra
 from aichat_adapters.clearance._common import entries_of, logger
 from aichat_adapters.cookies._bundle import public_proxy
 from aichat_adapters.cookies._select import CookieEntry
-from aichat_adapters._extras import import_extra
 from aichat_core import (
     AichatError,
     ChallengeError,

@@ -188,9 +188,5 @@ def still_valid(
     names = tuple(names)
     if any(name not in credentials.cookies for name in names):
         return False
-    ends = credentials.expires_at(names)
-    if ends is None:
-        return True
-    now = time.time() if now is None else now
-    life = ends - credentials.obtained_at if credentials.obtained_at is not None else math.inf
-    return ends - now > min(margin, max(life, 0.0) / 2)
+    renew_at = credentials.renew_at(margin, names)
+    return renew_at is None or (time.time() if now is None else now) < renew_at

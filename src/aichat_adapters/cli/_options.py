@@ -180,14 +180,18 @@ _SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
         metavar="TARGET",
         help=(
             "The browser curl shakes hands as, e.g. chrome, safari, firefox, chrome131 "
-            "(implies --transport curl) [default: chrome]."
+            "(implies --transport curl) [default: the browser the credentials' User-Agent "
+            "names, else the newest chrome]."
         ),
     ),
     click.option(
         "--user-agent",
         type=TEXT,
         metavar="UA",
-        help="The User-Agent to send (with curl, the impersonated browser's by default).",
+        help=(
+            "The User-Agent to send [default: the one the credentials are bound to, else "
+            "with curl the impersonated browser's]; it breaks a clearance earned with another."
+        ),
     ),
     click.option(
         "--header",
@@ -433,7 +437,7 @@ def _transport(options: ServiceOptions, client_class: type[Any]) -> Any:
         from aichat_adapters import AsyncCurlTransport, CurlTransport
 
         curl = AsyncCurlTransport if is_async else CurlTransport
-        return curl(impersonate=options.impersonate or "chrome", proxy=options.proxy)
+        return curl(impersonate=options.impersonate, proxy=options.proxy)
     if options.transport == "aiohttp":
         if not is_async:
             raise click.UsageError(

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from aichat_adapters.cookies._formats import json_kind, read_cookie_editor
 from aichat_adapters.cookies._select import BoundTo, CookieEntry, ParsedCookies, Unusable
 from aichat_core import Credentials, InvalidRequestError, check_headers
+from aichat_core._credentials import DIRECT
 
 __all__ = [
     "BUNDLE_KIND",
@@ -204,8 +205,8 @@ def _time(value: object) -> float | None:
 
 
 def _proxy(value: object) -> str | None:
-    if value is None:
-        return None
+    if value is None or value == DIRECT:
+        return value
     if not isinstance(value, str):
         raise Unusable(f"'proxy' is a JSON {json_kind(value)}, not a URL")
     try:

@@ -8,9 +8,12 @@ is capped in curl's write callback, which sees decoded bytes, a slice at a time.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import queue
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from aichat_adapters._extras import import_extra
@@ -30,10 +33,10 @@ from aichat_core import (
     ResponseFormatError,
 )
 
-__all__ = ["DEFAULT_IMPERSONATE", "AsyncCurlTransport", "CurlTransport"]
+__all__ = ["DEFAULT_IMPERSONATE", "AsyncCurlTransport", "CurlTransport", "nearest_target"]
 
 DEFAULT_IMPERSONATE = "chrome"
-"""curl_cffi's newest Chrome."""
+"""curl_cffi's newest Chrome: the target when none is named and no User-Agent says which."""
 
 _ABORT = 0xFFFFFFFF  # CURL_WRITEFUNC_ERROR: stop the transfer
 _WHAT = "CurlTransport (browser impersonation)"
@@ -78,6 +81,91 @@ def _check_target(curl_cffi: Any, impersonate: object) -> str:
             "'safari', 'firefox', or a versioned target such as 'chrome131'"
         )
     return impersonate
+
+
+_TARGET = re.compile(r"(chrome|edge|firefox|safari)(\d+)(_android|_ios|_macos)?")
+_UA_BROWSERS = (  # the most specific first: Edge's User-Agent also says Chrome and Safari
+    ("edge", re.compile(r"\bEdg(?:e|A|iOS)?/(\d+)")),
+    ("firefox", re.compile(r"\bFirefox/(\d+)")),
+    ("chrome", re.compile(r"\b(?:Chrome|CriOS)/(\d+)")),
+    ("safari", re.compile(r"\bVersion/(\d+)(?:\.(\d+))?.*\bSafari/")),
+)
+
+
+def _target_version(family: str, digits: str) -> tuple[int, ...]:
+    if family != "safari":
+        return (int(digits),)
+    return (int(digits[:2]), *map(int, digits[2:]))  # safari184: 18.4; safari2601: 26.0.1
+
+
+def nearest_target(user_agent: str, targets: Iterable[str]) -> str | None:
+    """The curl_cffi target closest to the browser a User-Agent names, or ``None``.
+
+    The newest target of the same browser (and platform: Android, iOS, macOS)
+    not newer than the User-Agent's version, else the oldest newer one. An
+    Edge with no Edge target that close is matched as the Chrome it is built on.
+    """
+    platform = (
+        "_android"
+        if "Android" in user_agent
+        else "_ios"
+        if ("iPhone" in user_agent or "iPad" in user_agent)
+        else "_macos"
+        if "Macintosh" in user_agent
+        else ""
+    )
+    known: dict[tuple[str, str], list[tuple[tuple[int, ...], str]]] = {}
+    for target in targets:
+        match = _TARGET.fullmatch(target)
+        if match:
+            family, digits, suffix = match.group(1), match.group(2), match.group(3) or ""
+            known.setdefault((family, suffix), []).append((_target_version(family, digits), target))
+    for family, pattern in _UA_BROWSERS:
+        found = pattern.search(user_agent)
+        if found is None:
+            continue
+        wanted = tuple(int(part) for part in found.groups() if part is not None)
+        choices = _choices(known, family, platform)
+        if family == "edge" and (not choices or max(choices)[0][0] < wanted[0] - 10):
+            # curl_cffi's Edge targets are old: shake hands as the Chrome it is built on
+            chrome = re.search(r"\bChrome/(\d+)", user_agent)
+            if chrome is None:
+                return None
+            wanted, choices = (int(chrome.group(1)),), _choices(known, "chrome", platform)
+        if not choices:
+            return None
+        older = [choice for choice in choices if choice[0] <= wanted]
+        version = max(older)[0] if older else min(choices)[0]
+        # The platform's own target of that version if there is one (a macOS build).
+        return max(target for v, target in choices if v == version)
+    return None
+
+
+def _choices(
+    known: dict[tuple[str, str], list[tuple[tuple[int, ...], str]]], family: str, platform: str
+) -> list[tuple[tuple[int, ...], str]]:
+    """The targets to choose from: a phone's own; for a desktop, its platform's and the plain."""
+    if platform in ("_android", "_ios"):
+        return known.get((family, platform), [])
+    return known.get((family, ""), []) + known.get((family, platform), [])
+
+
+@functools.cache
+def _known_targets() -> tuple[str, ...]:
+    impersonation: Any = importlib.import_module("curl_cffi.requests.impersonate")
+    return tuple(str(browser.value) for browser in impersonation.BrowserType)
+
+
+@functools.lru_cache(maxsize=64)
+def _target_for(user_agent: str) -> str | None:
+    return nearest_target(user_agent, _known_targets())
+
+
+def _user_agent_of(request: HttpRequest) -> str | None:
+    for name, value in request.headers:
+        if name == "user-agent":
+            return value
+    return None
 
 
 def _session_options(
@@ -126,22 +214,32 @@ def _response(response: Any, sink: _Sink) -> HttpResponse:
     )
 
 
-def _request_options(request: HttpRequest, timeout: float, sink: _Sink) -> dict[str, Any]:
-    return {
+def _request_options(
+    request: HttpRequest, timeout: float, sink: _Sink, *, auto: bool
+) -> dict[str, Any]:
+    options: dict[str, Any] = {
         "data": request.body,
         "headers": dict(request.headers),
         "timeout": timeout,
         "content_callback": sink,
     }
+    if auto and (user_agent := _user_agent_of(request)) is not None:
+        target = _target_for(user_agent)
+        if target is not None:
+            options["impersonate"] = target
+    return options
 
 
 class CurlTransport:
     """Sends requests through curl_cffi, shaking hands as a browser (``impersonate``).
 
     Needs the ``impersonate`` extra. ``impersonate`` is any target curl_cffi
-    knows (``"chrome"``, ``"safari"``, ``"chrome131"``...). The browser's own
-    headers (User-Agent, sec-ch-ua...) go with its fingerprint, so the client
-    sends no User-Agent of its own; headers you give explicitly still win.
+    knows (``"chrome"``, ``"safari"``, ``"chrome131"``...). With none, each
+    request is sent as the target nearest the browser its User-Agent names (the
+    User-Agent credentials are bound to), else as curl_cffi's newest Chrome, so
+    that TLS, ``sec-ch-ua`` and User-Agent agree. The browser's own headers
+    (User-Agent, sec-ch-ua...) go with its fingerprint, so the client sends no
+    User-Agent of its own; headers you give explicitly still win.
     ``timeout`` bounds each attempt as a whole. Safe to share between threads
     (one curl session per concurrent caller).
     """
@@ -151,15 +249,17 @@ class CurlTransport:
     def __init__(
         self,
         *,
-        impersonate: str = DEFAULT_IMPERSONATE,
+        impersonate: str | None = None,
         proxy: str | None = None,
         verify: bool | str = True,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         curl_cffi = import_extra("curl_cffi", "impersonate", _WHAT)
-        self.impersonate = _check_target(curl_cffi, impersonate)
+        self.impersonate = None if impersonate is None else _check_target(curl_cffi, impersonate)
         self._max_body_size = check_max_body_size(max_body_size)
-        self._options = _session_options(curl_cffi, self.impersonate, proxy, verify)
+        self._options = _session_options(
+            curl_cffi, self.impersonate or DEFAULT_IMPERSONATE, proxy, verify
+        )
         self._proxy: str | None = self._options["proxy"]
         self._session_class: Any = curl_cffi.requests.Session
         self._errors: Any = curl_cffi.CurlError
@@ -186,7 +286,9 @@ class CurlTransport:
         session = self._session()
         try:
             response = session.request(
-                request.method, request.url, **_request_options(request, timeout, sink)
+                request.method,
+                request.url,
+                **_request_options(request, timeout, sink, auto=self.impersonate is None),
             )
         except self._errors as exc:
             raise _error(exc, request.url, sink, self._proxy, timeout) from exc
@@ -215,19 +317,19 @@ class AsyncCurlTransport:
     def __init__(
         self,
         *,
-        impersonate: str = DEFAULT_IMPERSONATE,
+        impersonate: str | None = None,
         proxy: str | None = None,
         verify: bool | str = True,
         limit: int = 100,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
     ) -> None:
         curl_cffi = import_extra("curl_cffi", "impersonate", _WHAT)
-        self.impersonate = _check_target(curl_cffi, impersonate)
+        self.impersonate = None if impersonate is None else _check_target(curl_cffi, impersonate)
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidRequestError(f"limit must be a positive int, got {limit!r}")
         self._max_body_size = check_max_body_size(max_body_size)
         self._options = {
-            **_session_options(curl_cffi, self.impersonate, proxy, verify),
+            **_session_options(curl_cffi, self.impersonate or DEFAULT_IMPERSONATE, proxy, verify),
             "max_clients": limit,
         }
         self._proxy: str | None = self._options["proxy"]
@@ -247,7 +349,9 @@ class AsyncCurlTransport:
         sink = _Sink(self._max_body_size)
         try:
             response = await session.request(
-                request.method, request.url, **_request_options(request, timeout, sink)
+                request.method,
+                request.url,
+                **_request_options(request, timeout, sink, auto=self.impersonate is None),
             )
         except self._errors as exc:
             raise _error(exc, request.url, sink, self._proxy, timeout) from exc

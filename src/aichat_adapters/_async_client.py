@@ -169,11 +169,14 @@ class AsyncAichatClient(BaseClient):
     ) -> AskMany:
         """Ask every prompt, at most ``concurrency`` at once; results as they complete.
 
-        ``prompts`` is any iterable or async iterable, pulled lazily. Use it as::
+        ``prompts`` is any iterable or async iterable, pulled lazily. Use it in
+        an ``async with`` block:
 
-            async with client.ask_many(prompts, concurrency=8) as results:
-                async for result in results:
-                    ...
+        ```python
+        async with client.ask_many(prompts, concurrency=8) as results:
+            async for result in results:
+                ...
+        ```
 
         A failed prompt gives an [`AskResult`][aichat_adapters.AskResult] with
         ``error`` set; it never stops the others. Leaving the block early

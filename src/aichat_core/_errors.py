@@ -75,7 +75,8 @@ class InvalidRequestError(AichatError, ValueError):
 class CookiesNotFoundError(AichatError, RuntimeError):
     """No cookie source gave cookies.
 
-    ``tried`` holds one ``(source, reason)`` pair per source that was asked.
+    ``tried`` holds one ``(source, reason)`` pair per source that was asked;
+    ``site`` is the origin the cookies were for (``base_url``).
     """
 
     def __init__(
@@ -83,10 +84,12 @@ class CookiesNotFoundError(AichatError, RuntimeError):
         message: str,
         *,
         tried: tuple[tuple[str, str], ...] = (),
+        site: str = DEFAULT_SITE,
         attempts: int = 0,
     ) -> None:
         super().__init__(message, attempts=attempts)
         self.tried = tried
+        self.site = site
 
     @classmethod
     def from_tried(
@@ -102,7 +105,7 @@ class CookiesNotFoundError(AichatError, RuntimeError):
             f"no cookies for {host} ({lines}). Open {site} in a browser, then export its "
             "cookies into AICHAT_COOKIES or a cookies.txt file, or pass cookies=... to the client"
         )
-        return cls(message, tried=tried)
+        return cls(message, tried=tried, site=site)
 
     def for_site(self, site: str) -> CookiesNotFoundError:
         """This error, worded for ``site`` (the client's ``base_url``)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,18 @@ def test_a_refused_socks_proxy_is_named_as_the_proxy(stub: StubServer, transport
     assert f"connection to {stub.url}" not in stderr  # not the server's fault
     assert "--proxy" in stderr
     assert stub.requests == []
+
+
+def test_no_cookies_names_the_host_asked(tmp_path: Any) -> None:
+    url = "http://127.0.0.1:9"  # nothing is sent: the cookies are missing first
+    done = run(
+        "ask",
+        "--base-url",
+        url,
+        "Hi",
+        env={"HOME": str(tmp_path), "AICHAT_COOKIES_FILE": str(tmp_path / "none.txt")},
+    )
+    assert done.returncode == 3
+    (line,) = done.stderr.splitlines()
+    assert f"Open {url} in a browser" in line
+    assert "chat-gpt.org" not in line

@@ -61,7 +61,7 @@ Exit codes:
   130  interrupted (Ctrl-C)"""
 
 COOKIES_ADVICE = (
-    "Open https://chat-gpt.org in a browser, then give its cookies with "
+    "Open {site} in a browser, then give its cookies with "
     "--cookies 'NAME=VALUE; ...', --cookies-file FILE (a cookies.txt or Cookie-Editor "
     "export), --browser NAME, or the AICHAT_COOKIES variable; "
     "'aichat cookies' shows what each source gives"
@@ -108,7 +108,8 @@ def message(error: AichatError) -> str:
     """The error's message for a shell user, on one line (never a cookie value)."""
     if isinstance(error, CookiesNotFoundError):
         tried = "; ".join(f"{source}: {reason}" for source, reason in error.tried) or "none"
-        return one_line(f"no cookie source gave cookies (tried {tried}). {COOKIES_ADVICE}")
+        cookies_advice = COOKIES_ADVICE.format(site=error.site)
+        return one_line(f"no cookie source gave cookies (tried {tried}). {cookies_advice}")
     text = str(error)
     advice = _advice(error, text)
     return one_line(f"{text}. {advice}" if advice else text)

@@ -12,6 +12,7 @@ import httpx
 
 from aichat_adapters._ask_many import AskMany, AskResult, Prompts
 from aichat_adapters._base import BaseChat, BaseClient
+from aichat_adapters._edges import AsyncSource, Wiring, async_source
 from aichat_adapters._logging import log_exchange, log_retry
 from aichat_adapters._options import check_http_client, checked_transport
 from aichat_adapters.transports import AsyncHttpxTransport
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["AskResult", "AsyncAichatClient", "AsyncChat"]
 
 
-class AsyncAichatClient(BaseClient):
+class AsyncAichatClient(BaseClient[AsyncSource, AsyncTransport]):
     """An async client for chat-gpt.org, on asyncio or trio.
 
     Takes the same options as [`AichatClient`][aichat_adapters.AichatClient];
@@ -81,6 +82,11 @@ class AsyncAichatClient(BaseClient):
         self._family.transport = checked_transport(transport, asynchronous=True)
         check_http_client(http_client, asynchronous=True)
         self._http_client = http_client
+
+    def _wrap_source(
+        self, cookies: Mapping[str, str] | str | None, cookie_source: object | None, wiring: Wiring
+    ) -> AsyncSource:
+        return async_source(cookies, cookie_source, wiring)
 
     @property
     def transport(self) -> AsyncTransport:

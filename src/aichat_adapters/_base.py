@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from aichat_adapters._edges import source_edge, user_agent_of
+from aichat_adapters._edges import SourceEdge, Wiring, user_agent_of
 from aichat_adapters._family import Family
 from aichat_adapters._logging import configure_logging
 from aichat_adapters._options import ClientOptions, check_transport_options
@@ -18,12 +18,15 @@ if TYPE_CHECKING:
 
 __all__ = ["BaseChat", "BaseClient"]
 
+S = TypeVar("S", bound=SourceEdge)
+T = TypeVar("T")
 
-class BaseClient:
+
+class BaseClient(Generic[S, T]):
     """Options and the family shared by [`AichatClient`][aichat_adapters.AichatClient] and
     [`AsyncAichatClient`][aichat_adapters.AsyncAichatClient]; each drives the call engine."""
 
-    _family: Family
+    _family: Family[S, T]
     _settings: CallSettings
 
     def __init__(
@@ -59,21 +62,24 @@ class BaseClient:
             verify=verify,
             builds_transport=transport is None and http_client is None,
         )
-        builds_transport = transport is None and http_client is None
-        source = source_edge(
-            cookies,
-            cookie_source,
+        wiring = Wiring(
             base_url=options.base_url,
             host=options.host,
             proxy=options.proxy,
-            proxy_known=builds_transport,
+            proxy_known=transport is None and http_client is None,
             user_agent=options.headers.get("user-agent"),
-            asynchronous=asynchronous,
         )
+        source = self._wrap_source(cookies, cookie_source, wiring)
         budget = RetryBudget.for_policy(options.retry_policy)
         self._family = Family(source, SessionJar(options.host), budget, _sleep(asynchronous))
         self._user_agent = user_agent_of(transport, USER_AGENT)
         self._use(options)
+
+    def _wrap_source(
+        self, cookies: Mapping[str, str] | str | None, cookie_source: object | None, wiring: Wiring
+    ) -> S:
+        """The client's source, wrapped at the edge (``sync_source`` or ``async_source``)."""
+        raise NotImplementedError
 
     def _use(self, options: ClientOptions) -> None:
         self._options = options

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from aichat_adapters._base import BaseChat, BaseClient
+from aichat_adapters._edges import SyncSource, Wiring, sync_source
 from aichat_adapters._logging import log_exchange, log_retry
 from aichat_adapters._options import check_http_client, checked_transport
 from aichat_adapters.transports import HttpxTransport
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 __all__ = ["AichatClient", "Chat"]
 
 
-class AichatClient(BaseClient):
+class AichatClient(BaseClient[SyncSource, Transport]):
     """A blocking client for chat-gpt.org; safe to share between threads.
 
     Args:
@@ -95,6 +96,11 @@ class AichatClient(BaseClient):
         self._family.transport = checked_transport(transport, asynchronous=False)
         check_http_client(http_client, asynchronous=False)
         self._http_client = http_client
+
+    def _wrap_source(
+        self, cookies: Mapping[str, str] | str | None, cookie_source: object | None, wiring: Wiring
+    ) -> SyncSource:
+        return sync_source(cookies, cookie_source, wiring)
 
     @property
     def transport(self) -> Transport:

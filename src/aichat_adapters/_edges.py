@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -25,29 +25,51 @@ from aichat_core import (
 )
 from aichat_core._credentials import DIRECT, mask_proxy, public_proxy
 
-__all__ = ["SourceEdge", "source_edge", "user_agent_of"]
+__all__ = [
+    "AsyncSource",
+    "SourceEdge",
+    "SyncSource",
+    "Wiring",
+    "async_source",
+    "sync_source",
+    "user_agent_of",
+]
 
 T = TypeVar("T")
-Get = TypeVar("Get", Callable[[], Credentials], Callable[[], Awaitable[Credentials]])
-Save = Callable[[Mapping[str, str]], Any]
 logger = logging.getLogger("aichat")
 
 
 @attrs.frozen
-class SourceEdge(Generic[Get]):
-    """A source as a client uses it: every optional part of the port answered.
+class SourceEdge:
+    """A source as a client uses it: every optional part of the port answered once.
 
-    ``get`` and ``refresh`` return [`Credentials`][aichat_core.Credentials]
-    (awaitables in the async client, which runs a blocking source in a worker
-    thread); ``save`` is ``None`` when the source keeps nothing.
+    ``source`` is the object given (or built), ``label`` its ``describe()``,
+    ``refresh_margin`` its own or ``None``.
     """
 
     source: object = attrs.field(repr=False)
     label: str
-    get: Get = attrs.field(repr=False)
-    refresh: Get = attrs.field(repr=False)
-    save: Save | None = attrs.field(repr=False)
-    refresh_margin: float | None = None
+    refresh_margin: float | None
+
+
+@attrs.frozen
+class SyncSource(SourceEdge):
+    """The blocking client's source: ``get`` and ``refresh`` give checked
+    [`Credentials`][aichat_core.Credentials]; ``save`` is ``None`` when it keeps nothing."""
+
+    get: Callable[[], Credentials] = attrs.field(repr=False)
+    refresh: Callable[[], Credentials] = attrs.field(repr=False)
+    save: Callable[[Mapping[str, str]], object] | None = attrs.field(repr=False)
+
+
+@attrs.frozen
+class AsyncSource(SourceEdge):
+    """The async client's source: every method awaitable (a blocking one runs in a worker
+    thread, a plain one is called directly)."""
+
+    get: Callable[[], Awaitable[Credentials]] = attrs.field(repr=False)
+    refresh: Callable[[], Awaitable[Credentials]] = attrs.field(repr=False)
+    save: Callable[[Mapping[str, str]], Awaitable[object]] | None = attrs.field(repr=False)
 
 
 def label(source: object) -> str:
@@ -149,23 +171,41 @@ def _for_site(site: str, call: Callable[[], T]) -> T:
         raise error.for_site(site) from None
 
 
-def source_edge(
-    cookies: Mapping[str, str] | str | None,
-    cookie_source: object | None,
-    *,
-    base_url: str,
-    host: str,
-    proxy: str | None,
-    proxy_known: bool,
-    user_agent: str | None,
-    asynchronous: bool,
-) -> SourceEdge[Any]:
-    """The client's source, chosen and wrapped; refuses what cannot work, naming why.
+@attrs.frozen
+class Wiring:
+    """What a source's edge needs of the client: its site and how it sends."""
 
-    ``user_agent`` is the one the user set in ``headers``, ``proxy`` the
-    client's (known unless the user gave a transport of their own): a bundle
-    earned with another gets one warning each.
+    base_url: str
+    host: str
+    proxy: str | None
+    proxy_known: bool  # False: the user gave a transport of their own
+    user_agent: str | None  # the one the user set in headers, if any
+
+
+def sync_source(
+    cookies: Mapping[str, str] | str | None, cookie_source: object | None, wiring: Wiring
+) -> SyncSource:
+    """The blocking client's source, chosen and wrapped (see [`async_source`][])."""
+    source, margin, binding = _chosen(cookies, cookie_source, wiring)
+    return _sync_edge(source, wiring.base_url, margin, binding)
+
+
+def async_source(
+    cookies: Mapping[str, str] | str | None, cookie_source: object | None, wiring: Wiring
+) -> AsyncSource:
+    """The async client's source, chosen and wrapped; refuses what cannot work, naming why.
+
+    A bundle earned with another User-Agent or proxy than the client's gets
+    one warning each.
     """
+    source, margin, binding = _chosen(cookies, cookie_source, wiring)
+    return _async_edge(source, wiring.base_url, margin, binding)
+
+
+def _chosen(
+    cookies: Mapping[str, str] | str | None, cookie_source: object | None, wiring: Wiring
+) -> tuple[object, float | None, _Binding]:
+    base_url, host, proxy = wiring.base_url, wiring.host, wiring.proxy
     from aichat_adapters.cookies import StaticCookieSource, default_cookie_source
 
     if cookies is not None and cookie_source is not None:
@@ -193,11 +233,8 @@ def source_edge(
         source = bind(base_url=base_url, proxy=proxy)
     margin = getattr(source, "refresh_margin", None)
     margin = float(margin) if isinstance(margin, (int, float)) and margin >= 0 else None
-    sending = (proxy or DIRECT) if proxy_known else None
-    binding = _Binding(label(source), user_agent, sending)
-    if asynchronous:
-        return _async_edge(source, base_url, margin, binding)
-    return _sync_edge(source, base_url, margin, binding)
+    sending = (proxy or DIRECT) if wiring.proxy_known else None
+    return source, margin, _Binding(label(source), wiring.user_agent, sending)
 
 
 def _pick(source: object, *names: str) -> tuple[str, Callable[..., Any]]:
@@ -208,9 +245,7 @@ def _pick(source: object, *names: str) -> tuple[str, Callable[..., Any]]:
     raise AssertionError(names)  # source_edge checked that one exists
 
 
-def _sync_edge(
-    source: object, site: str, margin: float | None, binding: _Binding
-) -> SourceEdge[Any]:
+def _sync_edge(source: object, site: str, margin: float | None, binding: _Binding) -> SyncSource:
     for name in ("get_credentials", "refresh_credentials", "get_cookies", "refresh_cookies"):
         if inspect.iscoroutinefunction(getattr(source, name, None)):
             raise InvalidRequestError(
@@ -229,19 +264,17 @@ def _sync_edge(
     )
     got = _Credentials(source, get_name, site, binding)
     refreshed = _Credentials(source, refresh_name, site, binding)
-    return SourceEdge(
+    return SyncSource(
         source,
         label(source),
+        margin,
         lambda: got(_for_site(site, get)),
         lambda: refreshed(_for_site(site, refresh)),
         save,
-        margin,
     )
 
 
-def _async_edge(
-    source: object, site: str, margin: float | None, binding: _Binding
-) -> SourceEdge[Any]:
+def _async_edge(source: object, site: str, margin: float | None, binding: _Binding) -> AsyncSource:
     blocking = bool(getattr(source, "blocking", False))
     get_name, get = _pick(source, "aget_credentials", "get_credentials", "get_cookies")
     refresh_name, refresh = _pick(
@@ -256,13 +289,13 @@ def _async_edge(
     save = _method(source, "save_cookies")
     got = _Credentials(source, get_name, site, binding)
     refreshed = _Credentials(source, refresh_name, site, binding)
-    return SourceEdge(
+    return AsyncSource(
         source,
         label(source),
+        margin,
         _awaitable(get, got, site, blocking),
         _awaitable(refresh, refreshed, site, blocking),
         None if save is None else _awaitable(save, lambda value: value, site, blocking),
-        margin,
     )
 
 

@@ -9,24 +9,32 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from aichat_adapters._edges import SourceEdge
 
 if TYPE_CHECKING:
     import anyio
 
     from aichat_adapters._budget import RetryBudget
-    from aichat_adapters._edges import SourceEdge
     from aichat_adapters.cookies import SessionJar
 
 __all__ = ["Family"]
 
+S = TypeVar("S", bound=SourceEdge)
+T = TypeVar("T")
 
-class Family:
-    """The state a client shares with its copies; the drivers lock it, the engine reads it."""
+
+class Family(Generic[S, T]):
+    """The state a client shares with its copies; the drivers lock it, the engine reads it.
+
+    ``S`` is the source as the client uses it (a ``SyncSource`` or an
+    ``AsyncSource``), ``T`` its transport port (``Transport`` or ``AsyncTransport``).
+    """
 
     def __init__(
         self,
-        source: SourceEdge[Any],
+        source: S,
         jar: SessionJar,
         budget: RetryBudget | None,
         sleep: Callable[[float], Any],
@@ -34,7 +42,7 @@ class Family:
         self.source = source
         self.jar = jar
         self.budget = budget
-        self.transport: Any = None  # built on first use when the client builds its own
+        self.transport: T | None = None  # built on first use when the client builds its own
         self.closed = False
         self.lock = threading.Lock()  # building the transport, closing
         self.refresh_lock = threading.Lock()  # the blocking client's refreshes

@@ -308,3 +308,34 @@ def test_tree_covers_every_core_exception() -> None:
 )
 def test_not_related(cls: type[BaseException], not_a: type[BaseException]) -> None:
     assert not issubclass(cls, not_a)
+
+
+@pytest.mark.parametrize("cls", [pytest.param(cls, id=cls.__name__) for cls in CORE_EXCEPTIONS])
+def test_every_error_names_a_public_module(cls: type[BaseException]) -> None:
+    # A traceback shows "aichat_core.RateLimitError", never a private module (as httpx does).
+    assert cls.__module__ == "aichat_core"
+
+
+def test_a_failed_call_is_raised_by_the_client_in_a_short_traceback() -> None:
+    import traceback
+
+    from aichat_adapters import AichatClient, RateLimitError
+    from aichat_adapters.stub import Fault
+    from aichat_adapters.testing import FakeTransport
+
+    transport = FakeTransport(Fault.status(429, retry_after=120))
+    with AichatClient(cookies={"a": "b"}, transport=transport) as client:
+        try:
+            client.ask("Hi")
+        except RateLimitError as error:
+            caught = error
+    frames = traceback.extract_tb(caught.__traceback__)
+    assert [frame.name for frame in frames] == [
+        "test_a_failed_call_is_raised_by_the_client_in_a_short_traceback",
+        "ask",
+        "complete",
+    ]
+    shown = "".join(traceback.format_exception(caught))
+    assert "tenacity" not in shown
+    assert "concurrent" not in shown
+    assert "aichat_core.RateLimitError: HTTP 429" in shown

@@ -73,6 +73,9 @@ def test_wrong_cookies_meet_the_challenge(kind: str) -> None:
         assert len(guarded.requests) == 1
 
     assert "fresh cookies" in str(caught.value)
+    # The hint names the site asked, not chat-gpt.org (issue 13).
+    assert f"open {guarded.url} in a browser" in str(caught.value)
+    assert "chat-gpt.org" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

@@ -71,10 +71,11 @@ def test_wrong_cookies_meet_the_challenge(kind: str) -> None:
         with pytest.raises(ChallengeError) as caught:
             call(kind, options_for(guarded), "Hi")
         assert len(guarded.requests) == 1
+        site = guarded.url
 
     assert "fresh cookies" in str(caught.value)
     # The hint names the site asked, not chat-gpt.org (issue 13).
-    assert f"open {guarded.url} in a browser" in str(caught.value)
+    assert f"open {site} in a browser" in str(caught.value)
     assert "chat-gpt.org" not in str(caught.value)
 
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from aichat_adapters._budget import RetryBudget
     from aichat_adapters._edges import SourceEdge
-    from aichat_adapters.cookies import SessionJar
+    from aichat_adapters._jar import SessionJar
 
 __all__ = ["Family"]
 

@@ -19,7 +19,7 @@ from aichat_core._cookies import check_cookies
 from aichat_core._errors import InvalidRequestError
 from aichat_core._http import check_headers
 
-__all__ = ["DIRECT", "Credentials", "mask_proxy"]
+__all__ = ["DIRECT", "Credentials", "mask_proxy", "public_proxy"]
 
 
 def _names(value: Mapping[str, Any]) -> str:
@@ -31,10 +31,21 @@ DIRECT = "direct"
 
 
 def mask_proxy(proxy: str) -> str:
-    """A proxy URL with any user and password replaced by ``<hidden>``."""
+    """A proxy URL with any user and password replaced by ``<hidden>`` (for messages)."""
     scheme, sep, rest = proxy.partition("://")
     _user, at, host = rest.rpartition("@")
     return f"{scheme}{sep}{'<hidden>@' if at else ''}{host}"
+
+
+def public_proxy(proxy: str | None) -> str | None:
+    """The proxy URL without user and password (what a file may hold and a log may show)."""
+    if proxy is None:
+        return None
+    scheme, sep, rest = proxy.partition("://")
+    if not sep:
+        return proxy.rpartition("@")[2]
+    authority, slash, tail = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
 
 
 def _mask_proxy(proxy: str | None) -> str:

@@ -17,17 +17,17 @@ from aichat_adapters.clearance._common import (
     check_url,
     host_of,
     logger,
-    mask_proxy,
     origin_of,
+    proxy_repr,
     still_valid,
 )
 from aichat_adapters.clearance._flight import Earn, Flights
 from aichat_adapters.clearance._lock import locked
-from aichat_adapters.cookies._bundle import public_proxy
 from aichat_adapters.cookies._file import load_bundle, write_bundle
 from aichat_adapters.cookies._select import Unusable
 from aichat_adapters.transports._shared import check_proxy
 from aichat_core import Credentials, InvalidRequestError
+from aichat_core._credentials import public_proxy
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -131,7 +131,7 @@ class BrowserClearance:
         default=("cf_clearance",), converter=check_cookie_names
     )
     proxy: str | None = attrs.field(
-        default=None, kw_only=True, converter=check_proxy, repr=mask_proxy
+        default=None, kw_only=True, converter=check_proxy, repr=proxy_repr
     )
     _flights: Flights = attrs.field(factory=Flights, init=False, repr=False, eq=False)
     #: A browser run blocks: the async client awaits the ``a`` methods instead.

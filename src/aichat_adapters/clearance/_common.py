@@ -8,10 +8,10 @@ import time
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from aichat_adapters.cookies._bundle import public_proxy
 from aichat_adapters.cookies._formats import check_cookie
 from aichat_adapters.cookies._select import BoundTo, CookieEntry, Unusable, check_domain
 from aichat_core import Credentials, InvalidRequestError, domain_matches
+from aichat_core._credentials import public_proxy
 
 __all__ = [
     "bundle_of",
@@ -21,7 +21,7 @@ __all__ = [
     "entries_of",
     "host_of",
     "logger",
-    "mask_proxy",
+    "proxy_repr",
     "origin_of",
     "still_valid",
 ]
@@ -103,7 +103,7 @@ def check_cookie_names(names: object) -> tuple[str, ...]:
     return checked
 
 
-def mask_proxy(proxy: str | None) -> str:
+def proxy_repr(proxy: str | None) -> str:
     """A proxy for a repr: without user and password."""
     return repr(public_proxy(proxy))
 

@@ -46,7 +46,7 @@ class Family:
         the loop that first used it)."""
         import anyio
 
-        from aichat_adapters.transports._shared import loop_token
+        from aichat_adapters.transports._common import loop_token
 
         key = id(loop_token())
         lock = self._loop_locks.get(key)

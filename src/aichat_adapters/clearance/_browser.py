@@ -25,7 +25,7 @@ from aichat_adapters.clearance._flight import Earn, Flights
 from aichat_adapters.clearance._lock import locked
 from aichat_adapters.cookies._file import load_bundle, write_bundle
 from aichat_adapters.cookies._select import Unusable
-from aichat_adapters.transports._shared import check_proxy
+from aichat_adapters.transports._common import check_proxy
 from aichat_core import Credentials, InvalidRequestError
 from aichat_core._credentials import public_proxy
 

@@ -23,7 +23,7 @@ from aichat_adapters.clearance._common import (
     still_valid,
 )
 from aichat_adapters.clearance._flight import Earn, Flights
-from aichat_adapters.transports._shared import check_proxy
+from aichat_adapters.transports._common import check_proxy
 from aichat_core import (
     ChallengeError,
     ConnectError,

@@ -121,8 +121,8 @@ def _to_path(value: str | os.PathLike[str] | None) -> Path | None:
 class BrowserCookieSource:
     """Reads the site's cookies from a browser profile on this machine, via rookiepy.
 
-    Needs the ``browser`` extra (from a checkout: ``pip install -e ".[browser]"``).
-    rookiepy is imported on the first `get_cookies()` call, not before.
+    Needs the ``browser`` extra (rookiepy); without it, `get_cookies()` says
+    how to install it. rookiepy is imported on the first `get_cookies()` call, not before.
 
     Attributes:
         browser: One of [`BROWSERS`][aichat_adapters.cookies.BROWSERS]

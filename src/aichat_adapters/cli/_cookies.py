@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import click
 
 from aichat_adapters.cli._exit import COOKIES, EXIT_CODES_HELP
-from aichat_adapters.cli._options import CookieChoice, cookie_domain, cookie_options
+from aichat_adapters.cli._factory import chosen_source, cookie_domain
+from aichat_adapters.cli._options import CookieChoice, cookie_options
 from aichat_adapters.cli._text import TEXT
 from aichat_adapters.cookies import (
     BrowserCookieSource,
@@ -107,7 +108,7 @@ def cookies(cookie_choice: CookieChoice, base_url: str) -> None:
       aichat cookies --base-url http://127.0.0.1:8000
     """
     domain = cookie_domain(base_url)
-    source: _CookieSource = cookie_choice.source(domain=domain)
+    source: _CookieSource = chosen_source(cookie_choice, domain=domain)
     chain = source if isinstance(source, ChainCookieSource) else ChainCookieSource(source)
     try:
         found = chain.resolve()

@@ -1,4 +1,4 @@
-"""The credentials bundle: cookies with the User-Agent and headers they are bound to.
+"""Credentials: cookies with the User-Agent, headers, expiry and proxy they are bound to.
 
 Cloudflare binds a clearance to the User-Agent (and the IP) that earned it, so
 the cookies alone are not enough: a source may give a
@@ -145,5 +145,5 @@ class Credentials:
         return min(known) if known else None
 
     def with_cookies(self, cookies: Mapping[str, str]) -> Credentials:
-        """The same bundle with other cookies (after the site rotated them)."""
+        """The same credentials with other cookies (after the site rotated them)."""
         return attrs.evolve(self, cookies=cookies)

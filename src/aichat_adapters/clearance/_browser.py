@@ -11,10 +11,10 @@ import attrs
 
 from aichat_adapters.clearance._chromium import Launch, check_browser_args, earn, find_browser
 from aichat_adapters.clearance._common import (
-    bundle_of,
     check_cookie_names,
     check_seconds,
     check_url,
+    credentials_of,
     host_of,
     logger,
     origin_of,
@@ -248,7 +248,7 @@ class BrowserClearance:
         )
         logger.info("clearance: starting %s for %s", launch.executable, launch.url)
         entries, user_agent, obtained_at = await earn(launch)
-        credentials, bound = bundle_of(
+        credentials, bound = credentials_of(
             entries,
             user_agent=user_agent,
             proxy=self.proxy,
@@ -278,7 +278,7 @@ class BrowserClearance:
         if bound.user_agent is None or public_proxy(bound.proxy) != public_proxy(self.proxy):
             logger.debug("clearance: %s was earned otherwise (User-Agent or proxy)", self.save_to)
             return None
-        credentials, _ = bundle_of(
+        credentials, _ = credentials_of(
             entries,
             user_agent=bound.user_agent,
             proxy=self.proxy,

@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 import attrs
 
 from aichat_adapters.clearance._common import (
-    bundle_of,
     check_cookie_names,
     check_seconds,
     check_url,
+    credentials_of,
     entries_of,
     host_of,
     logger,
@@ -213,7 +213,7 @@ class FlareSolverrClearance:
                 status_code=403,
             )
         logger.info("clearance: FlareSolverr passed %s (cookies %s)", self.url, sorted(entries))
-        credentials, _ = bundle_of(
+        credentials, _ = credentials_of(
             entries, user_agent=solution["userAgent"], proxy=self.proxy, names=self.cookie_names
         )
         return credentials

@@ -1,12 +1,14 @@
 """An OpenAI-compatible HTTP API in front of the client: ``aichat serve``, or your own server.
 
 ``create_app(client)`` builds the ASGI app; it needs the ``serve`` extra
-(Starlette), which is imported only when the app is first asked for::
+(Starlette), which is imported only when the app is first asked for:
 
-    from aichat_adapters import AsyncAichatClient
-    from aichat_adapters.serve import create_app
+```python
+from aichat_adapters import AsyncAichatClient
+from aichat_adapters.serve import create_app
 
-    app = create_app(AsyncAichatClient(), api_key="s3cret")
+app = create_app(AsyncAichatClient(), api_key="s3cret")
+```
 
 Guide: "Use it from any OpenAI client" (``docs/serve.md``).
 """

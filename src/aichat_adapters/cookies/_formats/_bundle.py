@@ -1,6 +1,6 @@
 """The credentials bundle: cookies with the User-Agent and headers they are bound to.
 
-A bundle is a JSON object::
+A bundle is a JSON object:
 
     {
       "cookies": [ ...Cookie-Editor cookie objects... ],

@@ -26,6 +26,7 @@ __all__ = [
     "TRANSPORTS",
     "CookieChoice",
     "ServiceOptions",
+    "base_url_option",
     "cookie_options",
     "generation_options",
     "parse_headers",
@@ -97,16 +98,22 @@ _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
     ),
 )
 
-_SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
-    click.option(
+
+def base_url_option(help_text: str) -> Callable[[F], F]:
+    """``--base-url`` (``AICHAT_BASE_URL``, default chat-gpt.org), with this help."""
+    return click.option(
         "--base-url",
         type=TEXT,
         envvar="AICHAT_BASE_URL",
         show_envvar=True,
         default=DEFAULT_BASE_URL,
         show_default=True,
-        help="The service, a mirror, or a stub server.",
-    ),
+        help=help_text,
+    )
+
+
+_SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
+    base_url_option("The service, a mirror, or a stub server."),
     *_COOKIE_OPTIONS,
     click.option(
         "--proxy",

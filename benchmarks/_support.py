@@ -149,7 +149,7 @@ class Samples:
 
 @dataclass
 class Target:
-    """One target of the issue: what it asks, the figure measured, and whether it holds."""
+    """One target: what it asks, the figure measured, and whether it holds."""
 
     name: str
     figure: str

@@ -12,7 +12,7 @@ loop, and one call at a time right after a raw httpx call (the caches are then a
 as in a real call, and the same code costs more).
 
 Variants are interleaved round by round. Two figures per call: the client process's
-CPU time (the issue's measure: the server's time is not in it) and the wall time (the
+CPU time (the target's measure: the server's time is not in it) and the wall time (the
 server's time is). Min and median over the rounds; a ratio (to raw httpx on the same
 side) is the median of the ratios within each round, which cancels most of what a busy
 machine does to both.

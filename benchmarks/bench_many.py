@@ -209,7 +209,7 @@ def measure(url: str, count: int, rounds: int) -> dict[str, Figures]:
 
 
 def report(figures: dict[str, Figures]) -> list[Target]:
-    """Print the table; return the issue's throughput targets."""
+    """Print the table; return the throughput targets."""
     floor = figures["raw httpx"]
     rows = []
     for name, figure in figures.items():

@@ -27,7 +27,7 @@ from aichat_core import HttpRequest, HttpResponse
 
 CONCURRENCY = 50
 PROMPTS = 300_000
-LIMIT_MB = 60  # the bound on peak RSS growth
+LIMIT_MB = 60  # the target's bound on peak RSS growth
 FIRST_BEFORE = 1_000  # the first result must arrive before this prompt is read
 CASES = ("asyncio generator", "asyncio async-generator", "trio generator", "trio async-generator")
 # The same prompts held in a list, with no call: shows that the measure sees growth.

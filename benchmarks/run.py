@@ -1,4 +1,4 @@
-"""Every benchmark in one run, then the issue's targets with PASS or MISS.
+"""Every benchmark in one run, then the targets with PASS or MISS.
 
 ``nox -s bench`` runs this; ``nox -s bench -- --quick`` is a short run (fewer rounds,
 30,000 prompts) to check that everything works, not to quote. Sizes can be set one by
@@ -72,7 +72,7 @@ def main() -> None:
     targets += bench_import.main(arguments.import_rounds)
 
     print(f"\nend:     {_load()}; {time.perf_counter() - started:.0f} s in all")
-    print("\n== targets (issue 6; aichat serve: issue 15) ==")
+    print("\n== targets ==")
     verdicts = {True: "PASS", False: "MISS", None: "NOT MEASURED"}
     print_table(
         ["target", "figure", "verdict"],

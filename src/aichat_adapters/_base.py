@@ -47,7 +47,7 @@ class BaseClient(Generic[S, T]):
         asynchronous: bool,
     ) -> None:
         from aichat_adapters._budget import RetryBudget
-        from aichat_adapters.cookies import SessionJar
+        from aichat_adapters._jar import SessionJar
 
         configure_logging()
         check_transport_options(transport, http_client, proxy, verify)

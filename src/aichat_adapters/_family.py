@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import anyio
 
     from aichat_adapters._budget import RetryBudget
-    from aichat_adapters.cookies import SessionJar
+    from aichat_adapters._jar import SessionJar
 
 __all__ = ["Family"]
 
@@ -54,7 +54,7 @@ class Family(Generic[S, T]):
         the loop that first used it)."""
         import anyio
 
-        from aichat_adapters.transports._shared import loop_token
+        from aichat_adapters.transports._common import loop_token
 
         key = id(loop_token())
         lock = self._loop_locks.get(key)

@@ -14,7 +14,7 @@ from typing import Any
 
 import attrs
 
-from aichat_adapters.transports._shared import check_proxy
+from aichat_adapters.transports._common import check_proxy
 from aichat_core import (
     DEFAULT_BASE_URL,
     USER_AGENT,

@@ -1,4 +1,4 @@
-"""The credentials bundle: cookies with the User-Agent and headers they are bound to.
+"""Credentials: cookies with the User-Agent, headers, expiry and proxy they are bound to.
 
 Cloudflare binds a clearance to the User-Agent (and the IP) that earned it, so
 the cookies alone are not enough: a source may give a
@@ -30,20 +30,22 @@ DIRECT = "direct"
 """The ``proxy`` of credentials earned without a proxy."""
 
 
-def public_proxy(proxy: str) -> str:
-    """A proxy URL without its user and password (what a file may hold, a log may show)."""
+def mask_proxy(proxy: str) -> str:
+    """A proxy URL with any user and password replaced by ``<hidden>`` (for messages)."""
+    scheme, sep, rest = proxy.partition("://")
+    _user, at, host = rest.rpartition("@")
+    return f"{scheme}{sep}{'<hidden>@' if at else ''}{host}"
+
+
+def public_proxy(proxy: str | None) -> str | None:
+    """The proxy URL without user and password (what a file may hold and a log may show)."""
+    if proxy is None:
+        return None
     scheme, sep, rest = proxy.partition("://")
     if not sep:
         return proxy.rpartition("@")[2]
     authority, slash, tail = rest.partition("/")
     return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
-
-
-def mask_proxy(proxy: str) -> str:
-    """A proxy URL with any user and password replaced by ``<hidden>``."""
-    scheme, sep, rest = proxy.partition("://")
-    _user, at, host = rest.rpartition("@")
-    return f"{scheme}{sep}{'<hidden>@' if at else ''}{host}"
 
 
 def _mask_proxy(proxy: str | None) -> str:
@@ -156,5 +158,5 @@ class Credentials:
         return ends - min(margin, max(life, 0.0) / 2)
 
     def with_cookies(self, cookies: Mapping[str, str]) -> Credentials:
-        """The same bundle with other cookies (after the site rotated them)."""
+        """The same credentials with other cookies (after the site rotated them)."""
         return attrs.evolve(self, cookies=cookies)

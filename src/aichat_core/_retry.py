@@ -1,7 +1,9 @@
-"""Retry decisions: pure functions of the attempt, the error and the clock.
+"""Retry decisions: pure functions of the attempt, the error, and the time and chance given.
 
-The loop itself lives in the adapters; this module only decides whether to
-try again and how long to wait first.
+The time comes in as ``now`` and the jitter as ``rand``. The call engine
+(`_engine`) asks these decisions; the clients' drivers run the loop. This
+module only decides whether to try again, how long to wait first, and what
+a retry costs.
 """
 
 from __future__ import annotations

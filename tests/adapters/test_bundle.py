@@ -23,10 +23,11 @@ from aichat_adapters.cookies import (
     default_cookie_source,
     default_credentials_path,
 )
-from aichat_adapters.cookies._bundle import public_proxy, render_bundle
 from aichat_adapters.cookies._file import load_bundle, write_bundle
+from aichat_adapters.cookies._formats import render_bundle
 from aichat_adapters.cookies._select import BoundTo
 from aichat_core import CookiesNotFoundError, Credentials
+from aichat_core._credentials import public_proxy
 
 from .test_har import entry, har
 

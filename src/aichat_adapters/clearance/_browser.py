@@ -11,24 +11,23 @@ import attrs
 
 from aichat_adapters.clearance._chromium import Launch, check_browser_args, earn, find_browser
 from aichat_adapters.clearance._common import (
-    bundle_of,
     check_cookie_names,
     check_seconds,
     check_url,
+    credentials_of,
     host_of,
     logger,
-    mask_proxy,
     origin_of,
+    proxy_repr,
     still_valid,
 )
 from aichat_adapters.clearance._flight import Earn, Flights
 from aichat_adapters.clearance._lock import locked
-from aichat_adapters.cookies._bundle import public_proxy
 from aichat_adapters.cookies._file import load_bundle, write_bundle
 from aichat_adapters.cookies._select import Unusable
-from aichat_adapters.transports._shared import check_proxy
+from aichat_adapters.transports._common import check_proxy
 from aichat_core import Credentials, InvalidRequestError
-from aichat_core._credentials import DIRECT
+from aichat_core._credentials import DIRECT, public_proxy
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -132,7 +131,7 @@ class BrowserClearance:
         default=("cf_clearance",), converter=check_cookie_names
     )
     proxy: str | None = attrs.field(
-        default=None, kw_only=True, converter=check_proxy, repr=mask_proxy
+        default=None, kw_only=True, converter=check_proxy, repr=proxy_repr
     )
     _flights: Flights = attrs.field(factory=Flights, init=False, repr=False, eq=False)
     #: A browser run blocks: the async client awaits the ``a`` methods instead.
@@ -249,7 +248,7 @@ class BrowserClearance:
         )
         logger.info("clearance: starting %s for %s", launch.executable, launch.url)
         entries, user_agent, obtained_at = await earn(launch)
-        credentials, bound = bundle_of(
+        credentials, bound = credentials_of(
             entries,
             user_agent=user_agent,
             proxy=self.proxy or DIRECT,
@@ -279,7 +278,7 @@ class BrowserClearance:
         if bound.user_agent is None or _route(bound.proxy) != _route(self.proxy):
             logger.debug("clearance: %s was earned otherwise (User-Agent or proxy)", self.save_to)
             return None
-        credentials, _ = bundle_of(
+        credentials, _ = credentials_of(
             entries,
             user_agent=bound.user_agent,
             proxy=self.proxy or DIRECT,

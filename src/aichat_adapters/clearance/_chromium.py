@@ -26,8 +26,7 @@ from typing import IO, Any
 import attrs
 
 from aichat_adapters._extras import import_extra
-from aichat_adapters.clearance._common import entries_of, logger
-from aichat_adapters.cookies._bundle import public_proxy
+from aichat_adapters.clearance._common import entries_of, logger, proxy_repr
 from aichat_adapters.cookies._select import CookieEntry
 from aichat_core import (
     AichatError,
@@ -186,7 +185,7 @@ class Launch:
     host: str
     headless: bool
     timeout: float
-    proxy: str | None = attrs.field(repr=lambda proxy: repr(public_proxy(proxy)))
+    proxy: str | None = attrs.field(repr=proxy_repr)
     args: tuple[str, ...]
     cookie_names: tuple[str, ...]
 

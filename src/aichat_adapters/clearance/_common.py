@@ -8,20 +8,26 @@ import time
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from aichat_adapters.cookies._bundle import public_proxy
 from aichat_adapters.cookies._formats import check_cookie
-from aichat_adapters.cookies._select import BoundTo, CookieEntry, Unusable, check_domain
+from aichat_adapters.cookies._select import (
+    BoundTo,
+    CookieEntry,
+    Unusable,
+    check_domain,
+    credentials_from,
+)
 from aichat_core import Credentials, InvalidRequestError, domain_matches
+from aichat_core._credentials import public_proxy
 
 __all__ = [
-    "bundle_of",
     "check_cookie_names",
     "check_seconds",
     "check_url",
+    "credentials_of",
     "entries_of",
     "host_of",
     "logger",
-    "mask_proxy",
+    "proxy_repr",
     "origin_of",
     "still_valid",
 ]
@@ -103,7 +109,7 @@ def check_cookie_names(names: object) -> tuple[str, ...]:
     return checked
 
 
-def mask_proxy(proxy: str | None) -> str:
+def proxy_repr(proxy: str | None) -> str:
     """A proxy for a repr: without user and password."""
     return repr(public_proxy(proxy))
 
@@ -151,7 +157,7 @@ def _expiry(expires: object, session: object) -> float | None:
     return seconds if math.isfinite(seconds) and seconds > 0 else None
 
 
-def bundle_of(
+def credentials_of(
     entries: Mapping[str, CookieEntry],
     *,
     user_agent: str,
@@ -159,21 +165,10 @@ def bundle_of(
     names: Iterable[str],
     obtained_at: float | None = None,
 ) -> tuple[Credentials, BoundTo]:
-    """The credentials earned: the site's cookies, the User-Agent, ``expires`` of ``names``."""
+    """The credentials earned: the site's cookies, the User-Agent, ``expires`` of ``names``;
+    and what they are bound to (for the bundle file)."""
     bound = BoundTo(user_agent=user_agent, obtained_at=obtained_at or time.time(), proxy=proxy)
-    expires = {
-        name: entry.expires
-        for name in names
-        if (entry := entries.get(name)) is not None and entry.expires is not None
-    }
-    credentials = Credentials(
-        {name: entry.value for name, entry in entries.items()},
-        user_agent=user_agent,
-        expires=expires,
-        obtained_at=bound.obtained_at,
-        proxy=proxy,
-    )
-    return credentials, bound
+    return credentials_from(entries, bound, names), bound
 
 
 def still_valid(

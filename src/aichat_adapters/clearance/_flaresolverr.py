@@ -11,20 +11,19 @@ from urllib.parse import urlsplit
 import attrs
 
 from aichat_adapters.clearance._common import (
-    bundle_of,
     check_cookie_names,
     check_seconds,
     check_url,
+    credentials_of,
     entries_of,
     host_of,
     logger,
-    mask_proxy,
     origin_of,
+    proxy_repr,
     still_valid,
 )
 from aichat_adapters.clearance._flight import Earn, Flights
-from aichat_adapters.cookies._bundle import public_proxy
-from aichat_adapters.transports._shared import check_proxy
+from aichat_adapters.transports._common import check_proxy
 from aichat_core import (
     ChallengeError,
     ConnectError,
@@ -34,6 +33,7 @@ from aichat_core import (
     ResponseFormatError,
     check_headers,
 )
+from aichat_core._credentials import public_proxy
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -113,7 +113,7 @@ class FlareSolverrClearance:
         default=("cf_clearance",), kw_only=True, converter=check_cookie_names
     )
     proxy: str | None = attrs.field(
-        default=None, kw_only=True, converter=check_proxy, repr=mask_proxy
+        default=None, kw_only=True, converter=check_proxy, repr=proxy_repr
     )
     _flights: Flights = attrs.field(factory=Flights, init=False, repr=False, eq=False)
     #: A call blocks: the async client awaits the ``a`` methods instead.
@@ -213,7 +213,7 @@ class FlareSolverrClearance:
                 status_code=403,
             )
         logger.info("clearance: FlareSolverr passed %s (cookies %s)", self.url, sorted(entries))
-        credentials, _ = bundle_of(
+        credentials, _ = credentials_of(
             entries, user_agent=solution["userAgent"], proxy=self.proxy, names=self.cookie_names
         )
         return credentials

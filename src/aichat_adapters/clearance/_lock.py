@@ -15,19 +15,13 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from aichat_adapters._files import open_regular
 from aichat_adapters.clearance._common import logger
 from aichat_core import CookiesNotFoundError
 
 __all__ = ["lock_path", "locked"]
 
 _POLL = 0.05
-_OPEN_FLAGS = (
-    os.O_RDWR
-    | os.O_CREAT
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_NOCTTY", 0)
-)
 
 
 def lock_path(path: Path) -> Path:
@@ -54,7 +48,8 @@ async def locked(path: Path, timeout: float) -> AsyncIterator[None]:
     where = lock_path(path)
     try:
         where.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(where, _OPEN_FLAGS, 0o600)
+        # A regular file only, no link followed, never blocking (a FIFO planted there).
+        fd = open_regular(where, os.O_RDWR | os.O_CREAT, follow=False)
     except OSError as exc:
         logger.warning(
             "clearance: no lock file %s (%s): processes sharing %s are not kept apart",

@@ -9,14 +9,14 @@ __all__ = ["main"]
 
 def main() -> None:
     """Entry point of the ``aichat`` command (and of ``python -m aichat_adapters.cli``)."""
-    try:
-        import click  # noqa: F401
-        import rich  # noqa: F401
-    except ImportError as exc:
-        from aichat_adapters._extras import missing_extra
+    from aichat_adapters._extras import import_extra
+    from aichat_core import InvalidRequestError
 
-        module = exc.name if exc.name in ("click", "rich") else "click or rich"
-        print(missing_extra(module, "cli", "The aichat command"), file=sys.stderr)
+    try:
+        for module in ("click", "rich"):
+            import_extra(module, "cli", "The aichat command")
+    except InvalidRequestError as error:
+        print(error.message, file=sys.stderr)
         sys.exit(1)
     from aichat_adapters.cli._commands import run
 

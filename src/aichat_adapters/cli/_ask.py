@@ -5,12 +5,8 @@ from __future__ import annotations
 import click
 
 from aichat_adapters.cli._exit import EXIT_CODES_HELP
-from aichat_adapters.cli._options import (
-    ServiceOptions,
-    generation_options,
-    open_client,
-    service_options,
-)
+from aichat_adapters.cli._factory import open_client
+from aichat_adapters.cli._options import ServiceOptions, generation_options, service_options
 from aichat_adapters.cli._text import TEXT, json_text, read_stdin
 from aichat_core import InvalidRequestError, Message, MessagesInput
 

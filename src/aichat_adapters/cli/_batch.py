@@ -40,15 +40,10 @@ from aichat_adapters.cli._exit import (
     exit_code,
     message,
 )
+from aichat_adapters.cli._factory import make_client, service_source, serving
 from aichat_adapters.cli._files import open_regular
 from aichat_adapters.cli._journal import Id, ResultWriter, id_key, is_id, load_journal
-from aichat_adapters.cli._options import (
-    ServiceOptions,
-    generation_options,
-    make_client,
-    service_options,
-    serving,
-)
+from aichat_adapters.cli._options import ServiceOptions, generation_options, service_options
 from aichat_adapters.cli._text import MAX_INPUT_BYTES, decode, stdin_bytes
 from aichat_core import (
     AichatError,
@@ -380,7 +375,7 @@ def _run(
     tally: Tally,
 ) -> None:
     with serving(service) as resolved:
-        source = resolved.cookie_source()
+        source = service_source(resolved)
         # Read before the output file is opened: with no cookies nothing is sent at all
         # (exit 3). The client then reads the same source for each request.
         source.get_cookies()

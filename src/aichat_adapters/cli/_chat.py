@@ -14,13 +14,9 @@ import click
 
 from aichat_adapters import Chat
 from aichat_adapters.cli._exit import EXIT_CODES_HELP, describe, one_line
+from aichat_adapters.cli._factory import open_client
 from aichat_adapters.cli._files import replace_atomically
-from aichat_adapters.cli._options import (
-    ServiceOptions,
-    generation_options,
-    open_client,
-    service_options,
-)
+from aichat_adapters.cli._options import ServiceOptions, generation_options, service_options
 from aichat_adapters.cli._text import (
     MAX_INPUT_BYTES,
     TEXT,

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 import click
 
 from aichat_adapters.cli._exit import COOKIES, EXIT_CODES_HELP
-from aichat_adapters.cli._options import CookieChoice, cookie_domain, cookie_options
-from aichat_adapters.cli._text import TEXT
+from aichat_adapters.cli._factory import chosen_source, cookie_domain
+from aichat_adapters.cli._options import CookieChoice, base_url_option, cookie_options
 from aichat_adapters.cookies import (
     BrowserCookieSource,
     ChainCookieSource,
@@ -19,7 +19,7 @@ from aichat_adapters.cookies import (
     StaticCookieSource,
 )
 from aichat_adapters.cookies._select import utc
-from aichat_core import DEFAULT_BASE_URL, AichatError, CookiesNotFoundError
+from aichat_core import AichatError, CookiesNotFoundError
 from aichat_core import CookieSource as _CookieSource
 
 __all__ = ["cookies", "describe_expiry"]
@@ -80,15 +80,7 @@ def _until(seconds: float) -> str:
 
 
 @click.command(short_help="Show where the cookies come from (no values).", epilog=EXIT_CODES_HELP)
-@click.option(
-    "--base-url",
-    type=TEXT,
-    envvar="AICHAT_BASE_URL",
-    show_envvar=True,
-    default=DEFAULT_BASE_URL,
-    show_default=True,
-    help="The service; the cookies of its host are shown.",
-)
+@base_url_option("The service; the cookies of its host are shown.")
 @cookie_options
 def cookies(cookie_choice: CookieChoice, base_url: str) -> None:
     """Show which source gives the site's cookies, their names and expiry.
@@ -107,7 +99,7 @@ def cookies(cookie_choice: CookieChoice, base_url: str) -> None:
       aichat cookies --base-url http://127.0.0.1:8000
     """
     domain = cookie_domain(base_url)
-    source: _CookieSource = cookie_choice.source(domain=domain)
+    source: _CookieSource = chosen_source(cookie_choice, domain=domain)
     chain = source if isinstance(source, ChainCookieSource) else ChainCookieSource(source)
     try:
         found = chain.resolve()

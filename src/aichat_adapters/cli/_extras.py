@@ -7,9 +7,8 @@ before anything is read or sent.
 
 from __future__ import annotations
 
-import importlib
-
-from aichat_adapters._extras import install_hint, missing_extra
+from aichat_adapters._extras import import_extra, install_hint
+from aichat_core import InvalidRequestError
 
 __all__ = ["MissingExtraError", "install_hint", "require_extra"]
 
@@ -30,6 +29,6 @@ def require_extra(module: str, extra: str, what: str) -> None:
         MissingExtraError: ``module`` cannot be imported.
     """
     try:
-        importlib.import_module(module)
-    except ImportError:
-        raise MissingExtraError(missing_extra(module, extra, what)) from None
+        import_extra(module, extra, what)
+    except InvalidRequestError as error:  # exit code 1, as any missing part of the install
+        raise MissingExtraError(error.message) from None

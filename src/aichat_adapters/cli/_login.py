@@ -13,6 +13,7 @@ import click
 from aichat_adapters.cli._cookies import describe_expiry
 from aichat_adapters.cli._exit import COOKIES, EXIT_CODES_HELP, one_line
 from aichat_adapters.cli._extras import require_extra
+from aichat_adapters.cli._factory import browser_clearance
 from aichat_adapters.cli._text import TEXT
 from aichat_adapters.cookies import default_credentials_path
 from aichat_core import (
@@ -93,7 +94,6 @@ def login(
       aichat login --url http://127.0.0.1:8000/ --save /tmp/credentials.json
     """
     require_extra("pydoll", "clearance", "aichat login")
-    from aichat_adapters.clearance import BrowserClearance
     from aichat_adapters.clearance._chromium import check_display
 
     check_display(headless=not show)
@@ -101,7 +101,8 @@ def login(
     path = save if save is not None else default_credentials_path()
     _check_writable(path)
     wait = timeout if timeout is not None else _WINDOW_TIMEOUT if show else _HEADLESS_TIMEOUT
-    source = BrowserClearance(
+    source = browser_clearance(
+        "aichat login",
         url=target,
         executable=browser_path,
         headless=not show,

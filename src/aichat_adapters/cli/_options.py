@@ -1,59 +1,42 @@
-"""The options every command that talks to the service shares, and the one place a client is built.
+"""The options every command that talks to the service shares, and the values they give.
 
 Options are declared once here (`service_options`, `cookie_options`,
 `generation_options`); a command receives them as one value
-(`ServiceOptions` or `CookieChoice`) and turns it into a client
-with `make_client` or `open_client`.
+(`ServiceOptions` or `CookieChoice`), checked, and `_factory` turns it into a
+client or a cookie source.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
-from urllib.parse import urlsplit
 
 import attrs
 import click
 from click.core import ParameterSource
 
-from aichat_adapters import AichatClient, AsyncAichatClient
-from aichat_adapters.cli._extras import require_extra
 from aichat_adapters.cli._text import TEXT
-from aichat_adapters.cookies import (
-    BROWSERS,
-    DEFAULT_DOMAIN,
-    BrowserCookieSource,
-    FileCookieSource,
-    StaticCookieSource,
-    default_cookie_source,
-    default_credentials_path,
-)
-from aichat_core import DEFAULT_BASE_URL, RETRY_STATUSES, InvalidRequestError
+from aichat_adapters.cookies import BROWSERS
+from aichat_core import DEFAULT_BASE_URL, RETRY_STATUSES
 
 __all__ = [
-    "STUB_COOKIES",
+    "CLEARANCES",
+    "TRANSPORTS",
     "CookieChoice",
     "ServiceOptions",
-    "cookie_domain",
+    "base_url_option",
     "cookie_options",
     "generation_options",
-    "make_client",
     "parse_headers",
-    "open_client",
-    "serving",
     "service_options",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+#: ``--transport``'s choices.
 TRANSPORTS = ("httpx", "curl", "aiohttp")
-ClientT = TypeVar("ClientT", AichatClient, AsyncAichatClient)
-
-#: What ``--stub`` sends when no cookie option is given: the stub asks for none.
-STUB_COOKIES = {"stub": "1"}
 
 # The cookie options; at most one of them on the command line.
 _COOKIE_NAMES = ("cookies", "cookies_file", "browser", "clearance")
@@ -63,7 +46,6 @@ _FLAGS = {
     "browser": "--browser",
     "clearance": "--clearance",
 }
-_ANY_BROWSER = ("any", "all")
 #: How ``--clearance`` earns the credentials.
 CLEARANCES = ("browser", "flaresolverr")
 _FLARESOLVERR_VARIABLE = "AICHAT_FLARESOLVERR_URL"
@@ -116,16 +98,22 @@ _COOKIE_OPTIONS: Sequence[Callable[[F], F]] = (
     ),
 )
 
-_SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
-    click.option(
+
+def base_url_option(help_text: str) -> Callable[[F], F]:
+    """``--base-url`` (``AICHAT_BASE_URL``, default chat-gpt.org), with this help."""
+    return click.option(
         "--base-url",
         type=TEXT,
         envvar="AICHAT_BASE_URL",
         show_envvar=True,
         default=DEFAULT_BASE_URL,
         show_default=True,
-        help="The service, a mirror, or a stub server.",
-    ),
+        help=help_text,
+    )
+
+
+_SERVICE_OPTIONS: Sequence[Callable[[F], F]] = (
+    base_url_option("The service, a mirror, or a stub server."),
     *_COOKIE_OPTIONS,
     click.option(
         "--proxy",
@@ -264,93 +252,6 @@ class CookieChoice:
             )
         return explicit[0] if explicit else None
 
-    def source(
-        self,
-        *,
-        stub: bool = False,
-        domain: str = DEFAULT_DOMAIN,
-        base_url: str | None = None,
-        proxy: str | None = None,
-    ) -> Any:
-        """The cookie source these options ask for.
-
-        ``--cookies`` gives static cookies, ``--cookies-file`` a
-        `FileCookieSource`, ``--browser`` a `BrowserCookieSource`,
-        ``--clearance`` a `BrowserClearance` or `FlareSolverrClearance` for
-        ``base_url`` (through ``proxy``); with none of them on the command
-        line, the default chain (or, under ``--stub``, the stub's cookies).
-
-        Raises:
-            click.UsageError: more than one cookie option on the command line,
-                or ``--clearance`` with ``--stub``.
-            InvalidRequestError: a malformed ``--cookies`` or an unknown browser.
-        """
-        chosen = self.chosen()
-        if chosen == "clearance":
-            if stub:
-                raise click.UsageError(
-                    "--stub sets no clearance: run 'aichat stub --challenge' and point "
-                    "--base-url at it to try --clearance",
-                    click.get_current_context(silent=True),
-                )
-            return self._clearance(base_url or _command_base_url(domain), proxy)
-        if chosen == "cookies":
-            assert self.cookies is not None
-            return StaticCookieSource.from_text(self.cookies, origin="--cookies")
-        if chosen == "cookies_file":
-            return FileCookieSource(self.cookies_file, domain=domain)
-        if chosen == "browser":
-            assert self.browser is not None
-            return _browser_source(self.browser, domain)
-        if stub:
-            return StaticCookieSource(STUB_COOKIES)
-        return default_cookie_source(domain=domain)
-
-    def _clearance(self, base_url: str, proxy: str | None) -> Any:
-        """``--clearance``'s source, for ``base_url``'s site, through ``proxy``."""
-        from aichat_adapters.clearance import (
-            DEFAULT_ENDPOINT,
-            BrowserClearance,
-            FlareSolverrClearance,
-        )
-
-        if self.clearance == "flaresolverr":
-            endpoint = self.flaresolverr_url or DEFAULT_ENDPOINT
-            return FlareSolverrClearance(endpoint).bind(base_url=base_url, proxy=proxy)
-        require_extra("pydoll", "clearance", "--clearance browser")
-        source = BrowserClearance(save_to=default_credentials_path())
-        return source.bind(base_url=base_url, proxy=proxy)
-
-
-def _command_base_url(domain: str) -> str:
-    """The command's ``--base-url`` (``aichat cookies`` has one), else the site's HTTPS origin."""
-    context = click.get_current_context(silent=True)
-    given = context.params.get("base_url") if context is not None else None
-    return given if isinstance(given, str) and given else f"https://{domain}"
-
-
-def cookie_domain(base_url: str) -> str:
-    """The host whose cookies the file and browser sources select: ``base_url``'s."""
-    try:
-        host = urlsplit(base_url).hostname
-    except ValueError:  # the client reports a malformed base_url itself
-        host = None
-    return host or DEFAULT_DOMAIN
-
-
-def _browser_source(value: str, domain: str) -> Any:
-    """``--browser``'s source: the extra is checked first, and an unknown name worded for it."""
-    require_extra("rookiepy", "browser", "--browser")
-    name = value.strip().lower()
-    try:
-        browser = None if name in _ANY_BROWSER else value
-        return BrowserCookieSource(browser=browser, domain=domain)
-    except InvalidRequestError:
-        raise InvalidRequestError(
-            f"unknown browser {value!r} for --browser; give one of {', '.join(BROWSERS)}, "
-            "or 'any' for the first that has cookies"
-        ) from None
-
 
 @attrs.frozen
 class ServiceOptions:
@@ -395,25 +296,6 @@ class ServiceOptions:
             headers=headers,
         )
 
-    def cookie_source(self) -> Any:
-        """The cookie source for these options (see `CookieChoice.source`).
-
-        With ``--save-cookies``, the cookies file, saving what the site rotates.
-        """
-        domain = cookie_domain(self.base_url)
-        if not self.save_cookies:
-            return self.cookies.source(
-                stub=self.stub, domain=domain, base_url=self.base_url, proxy=self.proxy
-            )
-        path = self.cookies.cookies_file
-        if path is None or self.cookies.chosen() in ("cookies", "browser", "clearance"):
-            raise click.UsageError(
-                "--save-cookies saves to the cookies file: give --cookies-file "
-                "(or AICHAT_COOKIES_FILE)",
-                click.get_current_context(silent=True),
-            )
-        return FileCookieSource(path, domain=domain, write_back=True)
-
 
 def parse_headers(values: Sequence[str]) -> dict[str, str]:
     """``--header 'Name: value'`` options as a mapping (checked again by the client)."""
@@ -429,31 +311,9 @@ def parse_headers(values: Sequence[str]) -> dict[str, str]:
     return headers
 
 
-def _transport(options: ServiceOptions, client_class: type[Any]) -> Any:
-    """The transport ``--transport``/``--impersonate`` ask for, or ``None`` for the default."""
-    is_async = client_class is AsyncAichatClient
-    if options.transport == "curl":
-        require_extra("curl_cffi", "impersonate", "--transport curl")
-        from aichat_adapters import AsyncCurlTransport, CurlTransport
-
-        curl = AsyncCurlTransport if is_async else CurlTransport
-        return curl(impersonate=options.impersonate, proxy=options.proxy)
-    if options.transport == "aiohttp":
-        if not is_async:
-            raise click.UsageError(
-                "--transport aiohttp is async only: use it with 'aichat batch' or 'aichat serve' "
-                "(ask and chat take httpx or curl)",
-                click.get_current_context(silent=True),
-            )
-        require_extra("aiohttp", "aiohttp", "--transport aiohttp")
-        from aichat_adapters import AiohttpTransport
-
-        return AiohttpTransport(proxy=options.proxy)
-    return None
-
-
 def cookie_options(function: F) -> F:
-    """Add ``--cookies``, ``--cookies-file`` and ``--browser``; pass ``cookie_choice``."""
+    """Add the cookie options (``--cookies``, ``--cookies-file``, ``--browser``,
+    ``--clearance``...); pass ``cookie_choice``."""
 
     @functools.wraps(function)
     def wrapper(*args: Any, **params: Any) -> Any:
@@ -477,47 +337,3 @@ def service_options(function: F) -> F:
 def generation_options(function: F) -> F:
     """Add ``--temperature`` and ``--top-p`` (passed as ``temperature`` and ``top_p``)."""
     return _apply(_GENERATION_OPTIONS, function)
-
-
-def make_client(
-    options: ServiceOptions, client_class: type[ClientT], *, cookie_source: Any = None
-) -> ClientT:
-    """The one place the CLI builds a client from its options.
-
-    Args:
-        options: The command's service options (after `serving`).
-        client_class: `AichatClient` or `AsyncAichatClient`.
-        cookie_source: A source to use instead of the one the options choose.
-    """
-    if options.proxy is not None and options.proxy.lower().startswith("socks"):
-        require_extra("socksio", "socks", "a SOCKS proxy (--proxy socks5://...)")
-    transport = _transport(options, client_class)
-    return client_class(
-        cookie_source=options.cookie_source() if cookie_source is None else cookie_source,
-        base_url=options.base_url,
-        proxy=options.proxy if transport is None else None,
-        timeout=options.timeout,
-        max_retries=options.max_retries,
-        headers=options.headers,
-        transport=transport,
-    )
-
-
-@contextlib.contextmanager
-def serving(options: ServiceOptions) -> Iterator[ServiceOptions]:
-    """Under ``--stub``, run the stub server and point the options at it; else pass them on."""
-    if not options.stub:
-        yield options
-        return
-    require_extra("uvicorn", "stub", "--stub")
-    from aichat_adapters.stub import StubServer
-
-    with StubServer() as server:
-        yield attrs.evolve(options, base_url=server.url, proxy=None)
-
-
-@contextlib.contextmanager
-def open_client(options: ServiceOptions) -> Iterator[AichatClient]:
-    """A blocking client for the options (starting the stub under ``--stub``), closed after."""
-    with serving(options) as resolved, make_client(resolved, AichatClient) as client:
-        yield client

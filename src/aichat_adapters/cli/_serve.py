@@ -17,7 +17,8 @@ import click
 from aichat_adapters import AsyncAichatClient
 from aichat_adapters.cli._exit import EXIT_CODES_HELP, OTHER
 from aichat_adapters.cli._extras import require_extra
-from aichat_adapters.cli._options import ServiceOptions, make_client, service_options, serving
+from aichat_adapters.cli._factory import make_client, serving
+from aichat_adapters.cli._options import ServiceOptions, service_options
 from aichat_adapters.cli._text import TEXT
 
 if TYPE_CHECKING:

@@ -6,12 +6,15 @@ says which source gave nothing and why. No cookie value ever appears in a
 repr, an error message or a log line: only cookie names do.
 """
 
+from aichat_adapters._jar import SessionJar
 from aichat_adapters.cookies._browser import BROWSERS, DEFAULT_CACHE_TTL, BrowserCookieSource
 from aichat_adapters.cookies._chain import ChainCookieSource, ResolvedCookies, default_cookie_source
 from aichat_adapters.cookies._file import FileCookieSource, default_credentials_path
-from aichat_adapters.cookies._formats import parse_cookie_editor_json, parse_netscape_cookies
-from aichat_adapters.cookies._har import parse_har
-from aichat_adapters.cookies._jar import SessionJar
+from aichat_adapters.cookies._formats import (
+    parse_cookie_editor_json,
+    parse_har,
+    parse_netscape_cookies,
+)
 from aichat_adapters.cookies._select import DEFAULT_DOMAIN, CookieEntry
 from aichat_adapters.cookies._static import EnvCookieSource, StaticCookieSource
 

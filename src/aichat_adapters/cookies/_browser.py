@@ -37,11 +37,11 @@ from aichat_core import CookiesNotFoundError, InvalidRequestError, domain_matche
 __all__ = ["BROWSERS", "DEFAULT_CACHE_TTL", "BrowserCookieSource"]
 
 
-_Family = Literal["chromium", "firefox", "safari"]
+_Database = Literal["chromium", "firefox", "safari"]
 
-# Browser name -> (rookiepy function, database family). The order is the order
+# Browser name -> (rookiepy function, kind of cookie database). The order is the order
 # in which the source tries them when no browser is named.
-_BROWSERS: Final[Mapping[str, tuple[str, _Family]]] = {
+_BROWSERS: Final[Mapping[str, tuple[str, _Database]]] = {
     "chrome": ("chrome", "chromium"),
     "firefox": ("firefox", "firefox"),
     "edge": ("edge", "chromium"),
@@ -121,8 +121,8 @@ def _to_path(value: str | os.PathLike[str] | None) -> Path | None:
 class BrowserCookieSource:
     """Reads the site's cookies from a browser profile on this machine, via rookiepy.
 
-    Needs the ``browser`` extra (from a checkout: ``pip install -e ".[browser]"``).
-    rookiepy is imported on the first `get_cookies()` call, not before.
+    Needs the ``browser`` extra (rookiepy); without it, `get_cookies()` says
+    how to install it. rookiepy is imported on the first `get_cookies()` call, not before.
 
     Attributes:
         browser: One of [`BROWSERS`][aichat_adapters.cookies.BROWSERS]
@@ -242,14 +242,14 @@ class BrowserCookieSource:
             raise _Unreadable("file not found")
         if not path.is_file():
             raise _Unreadable("not a file")
-        family = _detect_family(path)
-        if self.browser is not None and _BROWSERS[self.browser][1] != family:
+        database = _detect_database(path)
+        if self.browser is not None and _BROWSERS[self.browser][1] != database:
             raise _Unreadable(
-                f"this is a {family.capitalize()}-family cookie database, not "
+                f"this is a {database.capitalize()}-family cookie database, not "
                 f"{self.browser}'s; pass the matching browser or browser=None"
             )
         domains = [self.domain]
-        if family == "firefox":
+        if database == "firefox":
             return rookiepy.firefox_based(str(path), domains)
         if sys.platform == "win32":  # pragma: no cover - Windows only
             local_state = _find_local_state(path)
@@ -381,8 +381,8 @@ def _expiry_seconds(expires: object) -> float | None:
     return float(expires)
 
 
-def _detect_family(path: Path) -> _Family:
-    """Which browser family wrote this database, by its tables."""
+def _detect_database(path: Path) -> _Database:
+    """Which kind of browser (Chromium or Firefox) wrote this database, by its tables."""
     import sqlite3  # only a cookie_file needs it
 
     uri = path.resolve().as_uri() + "?mode=ro&immutable=1"

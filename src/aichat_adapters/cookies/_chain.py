@@ -258,9 +258,9 @@ class ChainCookieSource:
     def _ask(source: Source, *, refresh: bool, credentials: bool) -> Credentials:
         found = _call(source, refresh=refresh, credentials=credentials)
         if isinstance(found, Credentials):
-            bundle, cookies = found, found.cookies
+            given, cookies = found, found.cookies
         elif isinstance(found, Mapping):
-            bundle, cookies = None, found
+            given, cookies = None, found
         else:
             raise not_found(
                 label(source),
@@ -271,7 +271,7 @@ class ChainCookieSource:
         cookies = checked(cookies)
         if not _is_own(source):
             log_found(label(source), cookies)  # aichat-client's sources log for themselves
-        return bundle if bundle is not None else Credentials.of(cookies)
+        return given if given is not None else Credentials.of(cookies)
 
     def __repr__(self) -> str:
         members = ", ".join(

@@ -1,14 +1,16 @@
 """`FileCookieSource`: cookies exported from the browser into a file, or a folder of files.
 
 Reads Netscape ``cookies.txt``, Cookie-Editor JSON, HAR exports and credentials
-bundles (told apart by their content), or every ``.har``, ``.json`` and ``.txt``
-file of a folder.
-Only regular files are opened, without ever blocking on a FIFO or a device.
-With ``write_back=True`` the cookies the site rotates are saved to the file.
+bundles (told apart by their content: `_formats`), or every ``.har``, ``.json``
+and ``.txt`` file of a folder. Files are opened by `aichat_adapters._files`:
+regular files only, without ever blocking on a FIFO or a device; this module
+says why a file gives no cookies. With ``write_back=True`` the cookies the site
+rotates are saved to the file, in its own format.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
@@ -19,24 +21,15 @@ from typing import ClassVar
 
 import attrs
 
-from aichat_adapters._files import write_atomically
-from aichat_adapters.cookies._bundle import (
-    CLEARANCE_COOKIES,
-    credentials_from,
-    is_bundle,
-    read_bundle,
-    render_bundle,
+from aichat_adapters._files import (
+    FileTooLargeError,
+    NotRegularFileError,
+    read_regular,
+    write_atomically,
 )
-from aichat_adapters.cookies._formats import (
-    decode,
-    json_kind,
-    load_json,
-    not_empty,
-    read_cookie_editor,
-    read_netscape,
-)
-from aichat_adapters.cookies._har import is_har, read_har
+from aichat_adapters.cookies._formats import decode, read_cookie_text, render_bundle, rewrite
 from aichat_adapters.cookies._select import (
+    CLEARANCE_COOKIES,
     DEFAULT_DOMAIN,
     BoundTo,
     CookieEntry,
@@ -44,13 +37,13 @@ from aichat_adapters.cookies._select import (
     Unusable,
     check_domain,
     checked,
+    credentials_from,
     expired_entries,
     log_found,
     logger,
     not_found,
     select_entries,
 )
-from aichat_adapters.cookies._writeback import rewrite
 from aichat_core import AichatError, Credentials, InvalidRequestError
 
 __all__ = [
@@ -63,7 +56,7 @@ __all__ = [
     "FileCookieSource",
     "default_credentials_path",
     "load_bundle",
-    "read_cookie_text",
+    "read_cookie_text",  # the one parse this source calls (a test counts parses through it)
     "write_bundle",
 ]
 
@@ -80,15 +73,6 @@ FOLDER_SUFFIXES = (".har", ".json", ".txt")
 #: The bundle ``aichat login`` writes, in the folder of the default cookies file.
 CREDENTIALS_FILE_NAME = "credentials.json"
 
-# Flags that make open() return at once whatever the path turned into since
-# it was checked: a FIFO opened without O_NONBLOCK waits for a writer forever.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOCTTY", 0)
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
 _SPECIAL = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
@@ -101,35 +85,6 @@ _MAX_REASONS_SHOWN = 3
 _CacheKey = tuple[int, int, int, int]
 _Cached = tuple[_CacheKey, "ParsedCookies | str"]
 _Selection = tuple[dict[str, CookieEntry], BoundTo]
-
-
-def read_cookie_text(text: str, domain: str) -> ParsedCookies:
-    """Read the site's cookies from exported text, whatever its format.
-
-    Text whose first non-blank character is ``[`` is a Cookie-Editor JSON
-    export; ``{`` a HAR export (an object with a ``log`` key) or a
-    credentials bundle (an object with a ``cookies`` list); anything else a
-    Netscape ``cookies.txt``.
-
-    Raises:
-        Unusable: the text is empty or in none of these formats.
-    """
-    text = not_empty(text)
-    if not text.lstrip().startswith(("[", "{")):
-        return read_netscape(text, domain)
-    data = load_json(text)
-    if isinstance(data, list):
-        return read_cookie_editor(data, domain)
-    if is_har(data):
-        return read_har(data, domain)
-    if is_bundle(data):
-        assert isinstance(data, dict)
-        return read_bundle(data, domain)
-    raise Unusable(
-        f"JSON {json_kind(data)}, expected a list of cookie objects (a Cookie-Editor "
-        "export), a HAR export (an object with a 'log' key) or a credentials bundle "
-        "(an object with a 'cookies' list)"
-    )
 
 
 def default_credentials_path() -> Path:
@@ -156,7 +111,7 @@ def load_bundle(path: Path, domain: str) -> _Selection:
         Unusable: missing, not a regular file, malformed, or no unexpired cookie.
     """
     try:
-        data, _ = read_regular(path, MAX_COOKIES_FILE_SIZE)
+        data, _ = _read_file(path, MAX_COOKIES_FILE_SIZE)
     except OSError as exc:
         raise Unusable(_os_reason(exc)) from None
     parsed = read_cookie_text(decode(data)[0], domain)
@@ -421,7 +376,7 @@ class FileCookieSource:
             Unusable: not a regular file, or nothing usable in it (cached too).
             OSError: it cannot be opened or read.
         """
-        refuse_special(status)
+        _refuse_special(status.st_mode)
         cached = self._state.parsed.get(str(path))
         if refresh or cached is None or cached[0] != _key(status):
             cached = self._read(path, status)
@@ -438,7 +393,7 @@ class FileCookieSource:
         """
         limit = MAX_HAR_FILE_SIZE if path.suffix.lower() == ".har" else MAX_COOKIES_FILE_SIZE
         try:
-            data, status = read_regular(path, limit)
+            data, status = _read_file(path, limit)
         except Unusable as exc:
             hint = "; clear the Network panel, reload the page only, and export again"
             return _key(seen), exc.reason + (hint if limit == MAX_HAR_FILE_SIZE else "")
@@ -550,7 +505,7 @@ class FileCookieSource:
         else:
             if stat.S_ISDIR(status.st_mode):
                 raise Unusable("write-back needs a file, and this is a folder")
-            data, _ = read_regular(target, MAX_COOKIES_FILE_SIZE)
+            data, _ = _read_file(target, MAX_COOKIES_FILE_SIZE)
         text, encoding = ("", "utf-8") if data is None else decode(data)
         winners = self._winners(text) if text.strip() else {}
         new_text = rewrite(text, self.domain, winners, cookies)
@@ -562,11 +517,6 @@ class FileCookieSource:
     def _winners(self, text: str) -> dict[str, CookieEntry]:
         """The cookies the file gives now, to tell which lines to change."""
         parsed = read_cookie_text(text, self.domain)
-        if parsed.kind == "HAR export":
-            raise Unusable(
-                "write-back cannot rewrite a HAR export; export the cookies as "
-                "cookies.txt or Cookie-Editor JSON to have rotated cookies saved"
-            )
         try:
             return select_entries(parsed, self.domain, _now())
         except Unusable:  # all expired: the site's cookies are all new
@@ -578,45 +528,32 @@ class FileCookieSource:
         return f"FileCookieSource(path={path!r}, domain={self.domain!r}{write_back})"
 
 
-def refuse_special(status: os.stat_result) -> None:
-    """Raise `Unusable` for anything but a regular file or a folder."""
+def _refuse_special(mode: int) -> None:
+    """Raise `Unusable` for anything but a regular file or a folder (``mode``: an ``st_mode``)."""
     for test, kind in _SPECIAL:
-        if test(status.st_mode):
+        if test(mode):
             raise Unusable(f"is {kind}, not a regular file; give the path of an exported file")
 
 
-def read_regular(path: Path, limit: int) -> tuple[bytes, os.stat_result]:
-    """Read at most ``limit + 1`` bytes of a regular file, never blocking on open.
+def _read_file(path: Path, limit: int) -> tuple[bytes, os.stat_result]:
+    """`read_regular` with this source's reasons: a special file or one too large is `Unusable`.
 
-    The path was checked with stat() before; opening with ``O_NONBLOCK``
-    keeps a FIFO swapped in since then from hanging the call, and fstat()
-    checks what was really opened.
+    The path was checked with stat() before; the shared reader opens it
+    without blocking, and checks what was really opened.
 
     Raises:
-        Unusable: what was opened is not a regular file, or is over ``limit`` bytes.
-        OSError: it cannot be opened or read.
+        Unusable: what was opened is a FIFO, a device or a socket, or is over ``limit`` bytes.
+        OSError: it cannot be opened or read (a folder is ``IsADirectoryError``).
     """
-    fd = os.open(path, _OPEN_FLAGS)
     try:
-        status = os.fstat(fd)
-        if stat.S_ISDIR(status.st_mode):
-            raise IsADirectoryError(21, "Is a directory", str(path))
-        refuse_special(status)
-        if status.st_size > limit:
-            raise Unusable(_too_large(status.st_size, limit))
-        chunks: list[bytes] = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > limit:  # it grew since fstat()
-            raise Unusable(_too_large(size, limit))
-        return b"".join(chunks), status
-    finally:
-        os.close(fd)
+        return read_regular(path, limit)
+    except NotRegularFileError as exc:
+        if stat.S_ISDIR(exc.mode):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(path)) from None
+        _refuse_special(exc.mode)
+        raise  # pragma: no cover - no other kind of file is opened
+    except FileTooLargeError as exc:
+        raise Unusable(_too_large(exc.size, exc.limit)) from None
 
 
 def _too_large(size: int, limit: int) -> str:

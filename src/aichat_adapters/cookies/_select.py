@@ -2,7 +2,8 @@
 
 Every source of this package selects cookies the same way: cookies of
 `DEFAULT_DOMAIN` (or the `domain` it is given) and its subdomains, unexpired,
-one per name. Nothing here touches the file system or logs a value.
+one per name, with what the input says they are bound to. The sources and the
+formats share these values. Nothing here touches the file system or logs a value.
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ from typing import Final
 
 import attrs
 
-from aichat_core import CookiesNotFoundError, InvalidRequestError, format_cookie_header
+from aichat_core import (
+    CookiesNotFoundError,
+    Credentials,
+    InvalidRequestError,
+    format_cookie_header,
+)
 
 __all__ = [
+    "CLEARANCE_COOKIES",
     "DEFAULT_DOMAIN",
     "BoundTo",
     "CookieEntry",
@@ -27,6 +34,7 @@ __all__ = [
     "Unusable",
     "check_domain",
     "checked",
+    "credentials_from",
     "expired_entries",
     "log_found",
     "logger",
@@ -39,6 +47,9 @@ __all__ = [
 
 DEFAULT_DOMAIN: Final = "chat-gpt.org"
 """The site whose cookies every source selects unless given another ``domain``."""
+
+#: The cookies whose expiry ends a file's credentials (``Credentials.expires``).
+CLEARANCE_COOKIES = ("cf_clearance",)
 
 logger = logging.getLogger("aichat")
 
@@ -172,6 +183,30 @@ def select_entries(parsed: ParsedCookies, domain: str, now: float) -> dict[str, 
     if best:
         return {name: entry for name, (_, entry) in best.items()}
     raise Unusable(_nothing_usable(parsed, domain, expired))
+
+
+def credentials_from(
+    entries: Mapping[str, CookieEntry], bound: BoundTo, names: Iterable[str] = CLEARANCE_COOKIES
+) -> Credentials:
+    """The credentials of selected cookies; ``expires`` holds the expiry of ``names``.
+
+    Raises:
+        InvalidRequestError: a value the format's check let through is refused
+            by `Credentials` (never expected: both use the core's checks).
+    """
+    expires = {
+        name: entry.expires
+        for name in names
+        if (entry := entries.get(name)) is not None and entry.expires is not None
+    }
+    return Credentials(
+        {name: entry.value for name, entry in entries.items()},
+        user_agent=bound.user_agent,
+        headers=bound.headers,
+        expires=expires,
+        obtained_at=bound.obtained_at,
+        proxy=bound.proxy,
+    )
 
 
 def expired_entries(parsed: ParsedCookies, now: float) -> dict[str, float]:

@@ -8,8 +8,9 @@ and posts it to `SOLVE_PATH`; the gate checks it and sets an HttpOnly
 with another User-Agent is challenged again, and a User-Agent that says
 "HeadlessChrome" is never cleared.
 
-This module is pure apart from the clock and the random tokens: the ASGI app
-asks the gate, the gate answers with bytes and header values.
+No I/O here: the ASGI app asks the gate, and the gate answers with bytes and
+header values. The gate is not pure: it keeps the clearances it issued under a
+lock, reads the clock and draws random tokens.
 """
 
 from __future__ import annotations

@@ -239,14 +239,10 @@ class StubServer:
         return sock
 
     def _uvicorn(self, **options: Any) -> uvicorn.Server:
-        try:
-            import uvicorn
-        except ImportError as exc:
-            from aichat_adapters._extras import missing_extra
+        from aichat_adapters._extras import import_extra
 
-            raise ImportError(missing_extra("uvicorn", "stub", "the stub server")) from exc
-
-        config = uvicorn.Config(
+        module: Any = import_extra("uvicorn", "stub", "the stub server")
+        config = module.Config(
             self.app,
             interface="asgi3",
             http="h11",
@@ -257,7 +253,8 @@ class StubServer:
             timeout_graceful_shutdown=1,
             **options,
         )
-        return uvicorn.Server(config)
+        server: uvicorn.Server = module.Server(config)
+        return server
 
     def _run(self, server: uvicorn.Server, sock: socket.socket) -> None:
         try:

@@ -19,18 +19,18 @@ from aichat_adapters.transports._body import (
     BodyReader,
     check_max_body_size,
 )
-from aichat_adapters.transports._reasons import (
-    closed_error,
-    error_from_chain,
-    proxy_refused,
-    timeout_error,
-)
-from aichat_adapters.transports._shared import (
+from aichat_adapters.transports._common import (
     PerLoop,
     asyncio_only,
     check_proxy,
     loop_token,
     ssl_context,
+)
+from aichat_adapters.transports._reasons import (
+    closed_error,
+    error_from_chain,
+    proxy_refused,
+    timeout_error,
 )
 from aichat_core import (
     AichatError,

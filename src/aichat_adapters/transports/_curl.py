@@ -18,13 +18,13 @@ from typing import Any
 
 from aichat_adapters._extras import import_extra
 from aichat_adapters.transports._body import DEFAULT_MAX_BODY_SIZE, check_max_body_size
-from aichat_adapters.transports._reasons import curl_error
-from aichat_adapters.transports._shared import (
+from aichat_adapters.transports._common import (
     PerLoop,
     asyncio_only,
     check_proxy,
     loop_token,
 )
+from aichat_adapters.transports._reasons import curl_error
 from aichat_core import (
     AichatError,
     HttpRequest,

@@ -16,7 +16,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from aichat_adapters.transports._shared import ATTEMPT_DEADLINE
+from aichat_adapters.transports._common import ATTEMPT_DEADLINE
 
 __all__ = ["bound_every_socket"]
 

@@ -23,19 +23,19 @@ from aichat_adapters.transports._body import (
     BodyReader,
     check_max_body_size,
 )
+from aichat_adapters.transports._common import (
+    ATTEMPT_DEADLINE,
+    PerLoop,
+    check_proxy,
+    loop_token,
+    ssl_context,
+)
 from aichat_adapters.transports._reasons import (
     closed_error,
     error_from_chain,
     mask,
     proxy_refused,
     timeout_error,
-)
-from aichat_adapters.transports._shared import (
-    ATTEMPT_DEADLINE,
-    PerLoop,
-    check_proxy,
-    loop_token,
-    ssl_context,
 )
 from aichat_core import (
     AichatError,

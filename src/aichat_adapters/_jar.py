@@ -3,7 +3,9 @@
 Like a browser's jar for one host: it starts from the cookie source, applies
 the ``Set-Cookie`` headers of the host's answers, and starts over whenever
 the source gives other credentials than before. It is the session state of a
-client family: one jar for a client and its ``with_options`` copies.
+client family (`_family`), beside its retry budget (`_budget`): one jar for a
+client and its ``with_options`` copies. No source holds one; the public name
+stays ``aichat_adapters.cookies.SessionJar``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 
-from aichat_adapters.cookies._select import logger
+from aichat_adapters._logging import logger
 from aichat_core import Credentials, domain_matches, parse_set_cookie
 from aichat_core._engine import Sent
 

@@ -1,4 +1,4 @@
-"""What every transport shares: option checks, the event loop in use."""
+"""What the transports have in common: option checks (proxy, TLS), the event loop in use."""
 
 from __future__ import annotations
 

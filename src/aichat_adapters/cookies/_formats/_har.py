@@ -1,4 +1,4 @@
-"""A pure parser for HAR 1.2 exports (DevTools, Firefox, Charles): the cookies the site used.
+"""HAR 1.2 exports (DevTools, Firefox, Charles): the cookies the site used (read only).
 
 A HAR export records every request and response of a browsing session. The
 site's cookies are in the entries whose URL host is the site or a subdomain:
@@ -6,7 +6,9 @@ site's cookies are in the entries whose URL host is the site or a subdomain:
 (what `Set-Cookie` gave). For each name the latest mention wins, by the
 entry's `startedDateTime` (a response's cookie after its request's). The
 latest of those entries with a `User-Agent` request header gives the
-User-Agent the cookies are bound to.
+User-Agent the cookies are bound to. A HAR export is never written back: it
+is a record of a session, not a cookie store. No file I/O: text goes in,
+cookies come out.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
-from aichat_adapters.cookies._formats import (
+from aichat_adapters.cookies._formats._common import (
     check_cookie,
     json_kind,
     load_json,
@@ -32,9 +34,10 @@ from aichat_adapters.cookies._select import (
 )
 from aichat_core import InvalidRequestError, check_headers, domain_matches, parse_cookie_date
 
-__all__ = ["is_har", "parse_har", "read_har"]
+__all__ = ["KIND", "is_har", "parse_har", "read_har"]
 
-_KIND = "HAR export"
+#: What the reasons call this format.
+KIND = "HAR export"
 _SANITIZED = (
     " (a sanitized export holds none: in Chrome, turn on DevTools Settings > Preferences > "
     "Network > 'Allow to generate HAR with sensitive data' and choose "
@@ -111,7 +114,7 @@ def read_har(data: object, domain: str) -> ParsedCookies:
             user_agent=agent[1], obtained_at=started if math.isfinite(started) else None
         )
     return ParsedCookies(
-        kind=_KIND,
+        kind=KIND,
         entries=tuple(entry for _, entry in sorted(latest.values(), key=lambda item: item[0])),
         total=total,
         problems=tuple(problems),

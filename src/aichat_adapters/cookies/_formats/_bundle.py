@@ -1,6 +1,6 @@
-"""The credentials bundle file: cookies with the User-Agent and headers they are bound to.
+"""The credentials bundle: cookies with the User-Agent and headers they are bound to.
 
-A bundle is a JSON object::
+A bundle is a JSON object:
 
     {
       "cookies": [ ...Cookie-Editor cookie objects... ],
@@ -12,8 +12,9 @@ A bundle is a JSON object::
 
 Only ``cookies`` is required. ``aichat login`` and `BrowserClearance`'s
 ``save_to`` write it (``0600``, atomically); `FileCookieSource` reads it like
-the other formats. The proxy is written without its user and password. This
-module is pure: text in, values out.
+the other formats, and writes the rotated cookies back into it. The proxy is
+written without its user and password. No file I/O: text goes in, values
+(or the rewritten text) come out.
 """
 
 from __future__ import annotations
@@ -24,25 +25,16 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from aichat_adapters.cookies._formats import json_kind, read_cookie_editor
+from aichat_adapters.cookies._formats._common import json_kind
+from aichat_adapters.cookies._formats._cookie_editor import read_cookie_editor, rewrite_items
 from aichat_adapters.cookies._select import BoundTo, CookieEntry, ParsedCookies, Unusable
-from aichat_core import Credentials, InvalidRequestError, check_headers
-from aichat_core._credentials import DIRECT
+from aichat_core import InvalidRequestError, check_headers
+from aichat_core._credentials import DIRECT, public_proxy
 
-__all__ = [
-    "BUNDLE_KIND",
-    "CLEARANCE_COOKIES",
-    "credentials_from",
-    "is_bundle",
-    "public_proxy",
-    "read_bundle",
-    "render_bundle",
-    "rewrite_bundle",
-]
+__all__ = ["KIND", "is_bundle", "read_bundle", "render_bundle", "rewrite_bundle"]
 
-BUNDLE_KIND = "credentials bundle"
-#: The cookies whose expiry ends a file's credentials (``Credentials.expires``).
-CLEARANCE_COOKIES = ("cf_clearance",)
+#: What the reasons call this format.
+KIND = "credentials bundle"
 
 _KEYS = ("cookies", "user_agent", "headers", "obtained_at", "proxy")
 
@@ -69,7 +61,7 @@ def read_bundle(data: dict[str, object], domain: str) -> ParsedCookies:
         proxy=_proxy(data.get("proxy")),
     )
     return ParsedCookies(
-        kind=BUNDLE_KIND,
+        kind=KIND,
         entries=parsed.entries,
         total=parsed.total,
         problems=parsed.problems,
@@ -94,47 +86,26 @@ def render_bundle(entries: Iterable[CookieEntry], bound: BoundTo) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def rewrite_bundle(data: dict[str, object], cookies: list[object]) -> str:
-    """A bundle's JSON text with its cookie list replaced, every other key kept."""
-    out = {**data, "cookies": cookies}
+def rewrite_bundle(
+    data: dict[str, object],
+    site: str,
+    winners: Mapping[str, CookieEntry],
+    cookies: Mapping[str, str],
+) -> str:
+    """A bundle's JSON text with the site's cookies set to ``cookies``, every other key kept.
+
+    Args:
+        data: The bundle as it is (its ``cookies`` a list).
+        site: The site.
+        winners: The cookies the bundle gives now, by name (the entries to change).
+        cookies: Every cookie of the site as it should now be.
+    """
+    items = data["cookies"]
+    assert isinstance(items, list)
+    out = {**data, "cookies": rewrite_items(items, site, winners, cookies)}
     ordered = {key: out[key] for key in _KEYS if key in out}
     ordered.update((key, value) for key, value in out.items() if key not in ordered)
     return json.dumps(ordered, indent=2, ensure_ascii=False) + "\n"
-
-
-def credentials_from(
-    entries: Mapping[str, CookieEntry], bound: BoundTo, names: Iterable[str] = CLEARANCE_COOKIES
-) -> Credentials:
-    """The credentials of selected cookies; ``expires`` holds the expiry of ``names``.
-
-    Raises:
-        InvalidRequestError: a value the bundle check let through is refused
-            by `Credentials` (never expected: both use the core's checks).
-    """
-    expires = {
-        name: entry.expires
-        for name in names
-        if (entry := entries.get(name)) is not None and entry.expires is not None
-    }
-    return Credentials(
-        {name: entry.value for name, entry in entries.items()},
-        user_agent=bound.user_agent,
-        headers=bound.headers,
-        expires=expires,
-        obtained_at=bound.obtained_at,
-        proxy=bound.proxy,
-    )
-
-
-def public_proxy(proxy: str | None) -> str | None:
-    """The proxy URL without user and password (what a file may hold and a log may show)."""
-    if proxy is None:
-        return None
-    scheme, sep, rest = proxy.partition("://")
-    if not sep:
-        return proxy.rpartition("@")[2]
-    authority, slash, tail = rest.partition("/")
-    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
 
 
 def _cookie_object(entry: CookieEntry) -> dict[str, object]:

@@ -192,9 +192,17 @@ class AsyncAichatClient(BaseClient[AsyncSource, AsyncTransport]):
             raise InvalidRequestError(f"concurrency must be an int >= 1, got {concurrency!r}")
         return AskMany(self.ask, prompts, concurrency, params)
 
-    def conversation(self, system: str | None = None) -> AsyncChat:
-        """A multi-turn chat that keeps its history."""
+    def chat(self, system: str | None = None) -> AsyncChat:
+        """A multi-turn [`AsyncChat`][aichat_adapters.AsyncChat] that keeps its history.
+
+        Args:
+            system: A system message that opens the conversation.
+        """
         return AsyncChat(self, system)
+
+    def conversation(self, system: str | None = None) -> AsyncChat:
+        """The same as [`chat`][aichat_adapters.AsyncAichatClient.chat] (its former name)."""
+        return self.chat(system)
 
     async def aclose(self) -> None:
         """Release the connection pool; the client (and its copies) cannot be used after."""
@@ -217,7 +225,7 @@ class AsyncAichatClient(BaseClient[AsyncSource, AsyncTransport]):
 
 
 class AsyncChat(BaseChat):
-    """A conversation on an [`AsyncAichatClient`][aichat_adapters.AsyncAichatClient];
+    """A chat on an [`AsyncAichatClient`][aichat_adapters.AsyncAichatClient];
     the twin of [`Chat`][aichat_adapters.Chat]."""
 
     def __init__(self, client: AsyncAichatClient, system: str | None = None) -> None:

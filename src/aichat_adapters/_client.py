@@ -185,9 +185,17 @@ class AichatClient(BaseClient[SyncSource, Transport]):
         """Send messages (or one prompt string) and return the reply's text."""
         return self.complete(messages, **params).text
 
-    def conversation(self, system: str | None = None) -> Chat:
-        """A multi-turn chat that keeps its history."""
+    def chat(self, system: str | None = None) -> Chat:
+        """A multi-turn [`Chat`][aichat_adapters.Chat] that keeps its history.
+
+        Args:
+            system: A system message that opens the conversation.
+        """
         return Chat(self, system)
+
+    def conversation(self, system: str | None = None) -> Chat:
+        """The same as [`chat`][aichat_adapters.AichatClient.chat] (its former name)."""
+        return self.chat(system)
 
     def close(self) -> None:
         """Release the connection pool; the client (and its copies) cannot be used after."""
@@ -211,8 +219,9 @@ class AichatClient(BaseClient[SyncSource, Transport]):
 
 
 class Chat(BaseChat):
-    """A conversation on an [`AichatClient`][aichat_adapters.AichatClient]: each
-    [`ask`][aichat_adapters.Chat.ask] sends the whole history."""
+    """A chat on an [`AichatClient`][aichat_adapters.AichatClient]: each
+    [`ask`][aichat_adapters.Chat.ask] sends the whole history (a
+    [`Conversation`][aichat_core.Conversation])."""
 
     def __init__(self, client: AichatClient, system: str | None = None) -> None:
         super().__init__(system)

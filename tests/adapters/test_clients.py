@@ -157,3 +157,16 @@ def test_repr_names_the_source_but_no_value() -> None:
     assert "sid" in text
     assert "s3cr3t-v4lue" not in text
     assert "https://chat-gpt.org" in text
+
+
+def test_chat_keeps_the_history_and_conversation_is_its_former_name() -> None:
+    from aichat_adapters.testing import FakeTransport as ScriptedTransport
+
+    transport = ScriptedTransport("first answer", "second answer")
+    with AichatClient(cookies={"a": "b"}, transport=transport) as client:
+        chat = client.chat(system="Be brief.")
+        assert chat.ask("one") == "first answer"
+        assert chat.ask("two") == "second answer"
+        assert type(client.conversation()) is type(chat)
+    last = transport.requests[-1].body.decode()
+    assert "System: Be brief.\\nUser: one\\nAssistant: first answer\\nUser: two" in last

@@ -240,7 +240,7 @@ def chat(
     interactive = sys.stdin is not None and sys.stdin.isatty()
     with open_client(service) as client:
         session = ChatSession(
-            client.conversation(system=system),
+            client.chat(system=system),
             temperature=temperature,
             top_p=top_p,
             as_json=as_json,

@@ -87,7 +87,7 @@ def _method(source: object, name: str) -> Callable[..., Any] | None:
 
 @attrs.define
 class _Binding:
-    """How this client sends credentials, to warn (once each) where a bundle disagrees."""
+    """How this client sends credentials, to warn (once each) where credentials disagree."""
 
     label: str
     user_agent: str | None  # the one the user set explicitly, if any
@@ -195,7 +195,7 @@ def async_source(
 ) -> AsyncSource:
     """The async client's source, chosen and wrapped; refuses what cannot work, naming why.
 
-    A bundle earned with another User-Agent or proxy than the client's gets
+    Credentials earned with another User-Agent or proxy than the client's get
     one warning each.
     """
     source, margin, binding = _chosen(cookies, cookie_source, wiring)

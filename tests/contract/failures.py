@@ -1,7 +1,7 @@
 """Six ways a request gets no answer, and the words every transport must use for each (issue 13).
 
 Shared by the transport contract (``test_error_words.py``) and the command
-line (``tests/e2e/test_cli_errors.py``): the same failure, the same words,
+line (``tests/cli/test_errors.py``): the same failure, the same words,
 whichever way the request went.
 
     with Targets(folder) as targets:

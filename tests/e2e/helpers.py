@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -12,6 +13,9 @@ from aichat_adapters.stub import StubServer
 COOKIES = {"cf_clearance": "s3cr3t-clearance", "session": "s3cr3t-session"}
 FAST = RetryPolicy(initial_wait=0.01, max_wait=0.05)
 """Real backoff shape with short waits, so retry tests stay quick."""
+
+Complete = Callable[..., Reply]
+"""The ``complete`` fixture: ``complete(messages, client={...options}, **params)``."""
 
 KINDS = ("sync", "asyncio", "trio")
 """The sync client, and the async client on asyncio and on trio."""

@@ -10,8 +10,7 @@ import pytest
 from aichat_adapters import Message
 from aichat_adapters.stub import StubServer
 
-from .conftest import Complete
-from .helpers import COOKIES, call, options_for
+from .helpers import COOKIES, Complete, call, options_for
 
 
 def g4f_format_prompt(messages: list[dict[str, str]]) -> str:

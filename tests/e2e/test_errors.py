@@ -18,8 +18,7 @@ from aichat_adapters import (
 )
 from aichat_adapters.stub import Fault, StubServer
 
-from .conftest import Complete
-from .helpers import COOKIES, FAST, call, options_for
+from .helpers import COOKIES, FAST, Complete, call, options_for
 
 NO_RETRY = {"max_retries": 0}
 

@@ -13,7 +13,7 @@ from aichat_adapters import (
 )
 from aichat_adapters.stub import Fault, StubServer
 
-from .conftest import Complete
+from .helpers import Complete
 
 
 def test_503_503_ok_succeeds_on_the_third_attempt(complete: Complete, stub: StubServer) -> None:

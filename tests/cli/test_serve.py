@@ -15,8 +15,7 @@ import pytest
 
 from aichat_adapters.stub import Fault, StubServer
 from tests.e2e.helpers import COOKIES
-
-from .helpers import KEY, process, serve_env
+from tests.serve.helpers import KEY, process, serve_env
 
 CURL = "/usr/bin/curl"
 

@@ -13,8 +13,9 @@ import pytest
 
 from aichat_adapters.clearance import BrowserClearance
 from aichat_adapters.stub import StubServer
+from tests.clearance.fake_flaresolverr import USER_AGENT, FakeFlareSolverr
 
-from .fake_flaresolverr import USER_AGENT, FakeFlareSolverr
+pytestmark = pytest.mark.usefixtures("scratch")  # no browser process or profile left behind
 
 AICHAT = str(Path(sys.executable).parent / "aichat")
 WAIT = 120.0

@@ -1,5 +1,6 @@
-"""Shared fixtures: the anyio backends, the stub server, the client kinds, a SOCKS5 proxy,
-and the clearance tests' challenge stub and Chromium."""
+"""Shared fixtures: the anyio backends, the one stub server of the session, the client kinds,
+recorded waits, a SOCKS5 proxy, and the clearance tests' challenge stub, Chromium and scratch
+folder. What they are built on is in ``tests/support``."""
 
 from __future__ import annotations
 
@@ -15,9 +16,17 @@ from aichat_adapters import Reply
 from aichat_adapters.clearance import find_browser
 from aichat_adapters.stub import StubServer
 from aichat_core import CookiesNotFoundError
-from tests.clearance.helpers import leftover_profiles, processes_naming
-from tests.e2e.helpers import KINDS, Complete, call, options_for
-from tests.socks5 import Socks5Server
+from tests.support import (
+    KINDS,
+    Complete,
+    Socks5Server,
+    Waits,
+    call,
+    leftover_profiles,
+    options_for,
+    processes_naming,
+    wait_for,
+)
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -34,7 +43,12 @@ def stub_server() -> Iterator[StubServer]:
 
 @pytest.fixture
 def stub(stub_server: StubServer) -> StubServer:
-    """The shared stub server, with an empty script and no records."""
+    """The session's stub server: done with earlier tests' requests, an empty script, no records.
+
+    A request still in flight is one whose client has just gone: the stub sees
+    that within moments.
+    """
+    wait_for(lambda: stub_server.in_flight == 0)
     stub_server.reset()
     return stub_server
 
@@ -53,6 +67,12 @@ def complete(kind: str, stub: StubServer) -> Complete:
         return call(kind, options_for(stub, **(client or {})), messages, **params)
 
     return run
+
+
+@pytest.fixture
+def waits() -> Waits:
+    """Waits recorded instead of slept: ``waits.attach(client)``, or ``call(..., waits=waits)``."""
+    return Waits()
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from aichat_adapters.clearance import BrowserClearance
 from aichat_adapters.cookies import FileCookieSource
 from aichat_adapters.stub import StubServer
 from aichat_core import ChallengeError, CookiesNotFoundError, Credentials
-
-from .helpers import ask, leftover_profiles, processes_naming
+from tests.support import leftover_profiles, processes_naming
+from tests.support.clearance import ask
 
 pytestmark = pytest.mark.usefixtures("chromium")
 

@@ -26,9 +26,9 @@ from aichat_adapters import (
 )
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import USER_AGENT, GenerationParams, build_request
-from tests.leaks import open_fds, settle, wait_for
+from tests.support import COOKIES, open_fds, settle, wait_for
 
-from .rows import COOKIES, Row, options_for
+from .rows import Row, options_for
 
 PROMPT = 'Grüße, 世界: "quotes", \\ and emoji 🙂'
 PARAMS: dict[str, Any] = {

@@ -9,8 +9,7 @@ import pytest
 
 from aichat_adapters import Message
 from aichat_adapters.stub import StubServer
-
-from .helpers import COOKIES, Complete, call, options_for
+from tests.support import COOKIES, Complete, call, options_for
 
 
 def g4f_format_prompt(messages: list[dict[str, str]]) -> str:
@@ -101,10 +100,10 @@ def test_extra_headers_are_sent(complete: Complete, stub: StubServer) -> None:
     assert headers["user-agent"] == "mine/1.0"
 
 
-def test_required_cookies_pass_with_the_right_ones(kind: str) -> None:
-    with StubServer(require_cookies={"session": "s3cr3t-session"}) as guarded:
-        reply = call(kind, options_for(guarded), "Hi")
-        [request] = guarded.requests
+def test_required_cookies_pass_with_the_right_ones(kind: str, stub: StubServer) -> None:
+    stub.require_cookies({"session": "s3cr3t-session"})
+    reply = call(kind, options_for(stub), "Hi")
+    [request] = stub.requests
 
     assert reply.text == "Echo: Hi"
     assert request.cookies["session"] == "s3cr3t-session"

@@ -29,9 +29,7 @@ from aichat_adapters import (
     ServiceError,
 )
 from aichat_adapters.stub import Fault, StubServer
-from tests.leaks import fd_count, settle, wait_for
-
-from .helpers import call, options_for
+from tests.support import call, fd_count, options_for, settle, wait_for
 
 SLACK = 0.5
 """How far past ``timeout`` or ``deadline`` a call may end (issue 8)."""

@@ -35,7 +35,7 @@ from .cli import (
 from .clients import COOKIES, FAST, KINDS, Complete, call, options_for
 from .failures import FAILURES, UNRESOLVABLE, Failure, Targets, free_port
 from .flaresolverr import FakeFlareSolverr
-from .leaks import SETTLE, fd_count, open_fds, settle, wait_for
+from .leaks import SETTLE, client_fd_count, fd_count, open_fds, settle, wait_for
 from .serve import KEY, LiveServer, Process, client_for, live, process, serve_env
 from .socks5 import Socks5Server
 from .tls import HttpsStub, self_signed
@@ -66,6 +66,7 @@ __all__ = [
     "at_a_terminal",
     "call",
     "clean_env",
+    "client_fd_count",
     "client_for",
     "drain",
     "fd_count",

@@ -1,5 +1,16 @@
+# /// script
+# dependencies = ["nox>=2026.10.20", "uv>=0.5"]
+# ///
 """Developer tasks. ``nox`` runs the default sessions: tests, lint, typecheck, docs, g4f, build,
-quickstart."""
+quickstart.
+
+The block above makes ``nox`` run itself from ``.nox/_nox_script_mode``, a
+virtual environment with a nox that runs sessions in parallel and with uv,
+which builds the sessions' environments and installs into them many times
+faster than pip. Sessions find the registries through the environment (uv
+does not read pip.conf: set ``UV_INDEX_URL`` and the like where pip needs
+its own index).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +22,13 @@ from pathlib import Path
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+nox.options.default_venv_backend = "uv|venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck", "docs", "g4f", "build", "quickstart"]
+# The sessions are independent: two at a time, each in its own process (the tests' own
+# workers share the machine with the other sessions).
+nox.options.parallel = 2
+nox.options.allow_parallel = True
 # tests runs on every Python of PYTHONS this machine has; an absent one is skipped, not
 # failed (nox's default under CI=true is to fail), and never downloaded.
 nox.options.error_on_missing_interpreters = False

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nox
@@ -168,23 +169,29 @@ def build(session: nox.Session) -> None:
     if 'pip install "rookiepy' not in hint or "-e" in hint.split("pip install", 1)[1]:
         session.error(f"from a wheel, the hint for the browser extra is {hint!r}")
 
-    project = tmp / "user-project"  # outside the checkout: no conftest, no pyproject of ours
-    shutil.rmtree(project, ignore_errors=True)
-    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("__pycache__"))
-    pytest = ("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_my_app.py")
-    with session.chdir(project):
-        passed = _pytest_counts(str(session.run(*pytest, silent=True)))
-    if set(passed) != {"passed"}:
-        session.error(f"the user's test file: {passed}; every test must pass")
-    test_file = project / "test_my_app.py"
-    text = test_file.read_text(encoding="utf-8")
-    for right, wrong in WRONG:
-        text = text.replace(right, wrong)
-    test_file.write_text(text, encoding="utf-8")
-    with session.chdir(project):
-        failed = _pytest_counts(str(session.run(*pytest, silent=True, success_codes=[1])))
-    if failed != {"failed": passed["passed"]}:
-        session.error(f"with wrong expectations: {failed}; every test must fail")
+    # Outside the checkout (.nox/ is inside it): no conftest, no pyproject of ours, whose
+    # pytest options need plugins the user does not have.
+    project = Path(tempfile.mkdtemp(prefix="aichat-user-project-"))
+    try:
+        shutil.copytree(
+            EXAMPLES, project, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+        )
+        pytest = ("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_my_app.py")
+        with session.chdir(project):
+            passed = _pytest_counts(str(session.run(*pytest, silent=True)))
+        if set(passed) != {"passed"}:
+            session.error(f"the user's test file: {passed}; every test must pass")
+        test_file = project / "test_my_app.py"
+        text = test_file.read_text(encoding="utf-8")
+        for right, wrong in WRONG:
+            text = text.replace(right, wrong)
+        test_file.write_text(text, encoding="utf-8")
+        with session.chdir(project):
+            failed = _pytest_counts(str(session.run(*pytest, silent=True, success_codes=[1])))
+        if failed != {"failed": passed["passed"]}:
+            session.error(f"with wrong expectations: {failed}; every test must fail")
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
     session.log(f"the user's tests: {passed['passed']} passed; with wrong expectations, all failed")
 
 

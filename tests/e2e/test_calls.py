@@ -9,17 +9,7 @@ import pytest
 
 from aichat_adapters import Message
 from aichat_adapters.stub import StubServer
-from tests.support import COOKIES, Complete, call, options_for
-
-
-def g4f_format_prompt(messages: list[dict[str, str]]) -> str:
-    """g4f's ``format_prompt``, verbatim: the oracle for the ``message`` field."""
-    if len(messages) <= 1:
-        return messages[0]["content"]
-    formatted = "\n".join(
-        [f"{message['role'].capitalize()}: {message['content']}" for message in messages]
-    )
-    return f"{formatted}\nAssistant:"
+from tests.support import COOKIES, Complete, call, g4f_format_prompt, options_for
 
 
 def test_string_prompt_round_trip(complete: Complete, stub: StubServer) -> None:

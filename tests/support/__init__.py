@@ -10,6 +10,7 @@
 - ``cli``: the ``aichat`` command in a subprocess, and at a pseudo-terminal;
 - ``serve``: ``aichat serve``'s app in a thread, or the command as a process;
 - ``challenge``: the stub's challenge page, solved in Python;
+- ``prompts``: g4f's ``format_prompt``, the oracle for the prompt on the wire;
 - ``clearance``: browser processes and profiles left behind, and one call with a bundle;
 - ``flaresolverr``: a fake FlareSolverr service.
 
@@ -36,6 +37,7 @@ from .clients import COOKIES, FAST, KINDS, Complete, call, options_for
 from .failures import FAILURES, UNRESOLVABLE, Failure, Targets, free_port
 from .flaresolverr import FakeFlareSolverr
 from .leaks import SETTLE, client_fd_count, fd_count, open_fds, settle, wait_for
+from .prompts import g4f_format_prompt
 from .serve import KEY, LiveServer, Process, client_for, live, process, serve_env
 from .socks5 import Socks5Server
 from .tls import HttpsStub, self_signed
@@ -71,6 +73,7 @@ __all__ = [
     "drain",
     "fd_count",
     "free_port",
+    "g4f_format_prompt",
     "leftover_profiles",
     "live",
     "no_cookies_env",

@@ -4,6 +4,7 @@
   one call through each client kind (sync, asyncio, trio);
 - ``waits``: waits recorded instead of slept (a client's ``sleep``, injected);
 - ``leaks``: open file descriptors and the stub's load, settled;
+- ``files``: a folder nobody can write to, root included;
 - ``failures``: a server (or none) for each way a request gets no answer;
 - ``tls``: the stub app over HTTPS with a counting relay; self-signed certificates;
 - ``socks5``: a SOCKS5 proxy on loopback;
@@ -35,6 +36,7 @@ from .cli import (
 )
 from .clients import COOKIES, FAST, KINDS, Complete, call, options_for
 from .failures import FAILURES, UNRESOLVABLE, Failure, Targets, free_port
+from .files import read_only
 from .flaresolverr import FakeFlareSolverr
 from .leaks import SETTLE, client_fd_count, fd_count, open_fds, settle, wait_for
 from .prompts import g4f_format_prompt
@@ -81,6 +83,7 @@ __all__ = [
     "options_for",
     "process",
     "processes_naming",
+    "read_only",
     "run",
     "self_signed",
     "serve_env",

@@ -1,5 +1,16 @@
+# /// script
+# dependencies = ["nox>=2026.10.20", "uv>=0.5"]
+# ///
 """Developer tasks. ``nox`` runs the default sessions: tests, lint, typecheck, docs, g4f, build,
-quickstart."""
+quickstart.
+
+The block above makes ``nox`` run itself from ``.nox/_nox_script_mode``, a
+virtual environment with a nox that runs sessions in parallel and with uv,
+which builds the sessions' environments and installs into them many times
+faster than pip. Sessions find the registries through the environment (uv
+does not read pip.conf: set ``UV_INDEX_URL`` and the like where pip needs
+its own index).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +18,18 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import nox
 
-nox.options.default_venv_backend = "venv"
+nox.options.default_venv_backend = "uv|venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests", "lint", "typecheck", "docs", "g4f", "build", "quickstart"]
+# The sessions are independent: two at a time, each in its own process (the tests' own
+# workers share the machine with the other sessions).
+nox.options.parallel = 2
+nox.options.allow_parallel = True
 # tests runs on every Python of PYTHONS this machine has; an absent one is skipped, not
 # failed (nox's default under CI=true is to fail), and never downloaded.
 nox.options.error_on_missing_interpreters = False
@@ -153,23 +169,29 @@ def build(session: nox.Session) -> None:
     if 'pip install "rookiepy' not in hint or "-e" in hint.split("pip install", 1)[1]:
         session.error(f"from a wheel, the hint for the browser extra is {hint!r}")
 
-    project = tmp / "user-project"  # outside the checkout: no conftest, no pyproject of ours
-    shutil.rmtree(project, ignore_errors=True)
-    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns("__pycache__"))
-    pytest = ("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_my_app.py")
-    with session.chdir(project):
-        passed = _pytest_counts(str(session.run(*pytest, silent=True)))
-    if set(passed) != {"passed"}:
-        session.error(f"the user's test file: {passed}; every test must pass")
-    test_file = project / "test_my_app.py"
-    text = test_file.read_text(encoding="utf-8")
-    for right, wrong in WRONG:
-        text = text.replace(right, wrong)
-    test_file.write_text(text, encoding="utf-8")
-    with session.chdir(project):
-        failed = _pytest_counts(str(session.run(*pytest, silent=True, success_codes=[1])))
-    if failed != {"failed": passed["passed"]}:
-        session.error(f"with wrong expectations: {failed}; every test must fail")
+    # Outside the checkout (.nox/ is inside it): no conftest, no pyproject of ours, whose
+    # pytest options need plugins the user does not have.
+    project = Path(tempfile.mkdtemp(prefix="aichat-user-project-"))
+    try:
+        shutil.copytree(
+            EXAMPLES, project, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True
+        )
+        pytest = ("python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "test_my_app.py")
+        with session.chdir(project):
+            passed = _pytest_counts(str(session.run(*pytest, silent=True)))
+        if set(passed) != {"passed"}:
+            session.error(f"the user's test file: {passed}; every test must pass")
+        test_file = project / "test_my_app.py"
+        text = test_file.read_text(encoding="utf-8")
+        for right, wrong in WRONG:
+            text = text.replace(right, wrong)
+        test_file.write_text(text, encoding="utf-8")
+        with session.chdir(project):
+            failed = _pytest_counts(str(session.run(*pytest, silent=True, success_codes=[1])))
+        if failed != {"failed": passed["passed"]}:
+            session.error(f"with wrong expectations: {failed}; every test must fail")
+    finally:
+        shutil.rmtree(project, ignore_errors=True)
     session.log(f"the user's tests: {passed['passed']} passed; with wrong expectations, all failed")
 
 

@@ -1,4 +1,4 @@
-"""The test suite's SOCKS5 proxy (``tests/socks5.py``), driven with raw sockets."""
+"""The test suite's SOCKS5 proxy (``tests/support/socks5.py``), driven with raw sockets."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.socks5 import Socks5Server
+from tests.support import Socks5Server
 
 
 @pytest.fixture

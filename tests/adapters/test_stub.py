@@ -34,19 +34,6 @@ BODY = {
 }
 
 
-@pytest.fixture(scope="module")
-def shared_stub() -> Iterator[StubServer]:
-    with StubServer() as stub:
-        yield stub
-
-
-@pytest.fixture
-def stub(shared_stub: StubServer) -> StubServer:
-    wait_until(lambda: shared_stub.in_flight == 0)  # the last answer may still be finishing
-    shared_stub.reset()
-    return shared_stub
-
-
 @pytest.fixture
 def client(stub: StubServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stub.url) as client:

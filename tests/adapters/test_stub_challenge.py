@@ -3,51 +3,22 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from aichat_adapters.stub import ChallengeGate, StubServer
 from aichat_adapters.stub._challenge import SOLVE_PATH, leading_zero_bits
-
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0"
-HEADLESS = BROWSER.replace("Chrome/", "HeadlessChrome/")
-BODY = {
-    "message": "Hi",
-    "temperature": 0.5,
-    "presence_penalty": 0,
-    "top_p": 1,
-    "frequency_penalty": 0,
-}
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[StubServer]:
-    with StubServer(challenge=True) as server:
-        yield server
+from tests.support import BODY, BROWSER, HEADLESS, solve
 
 
 @pytest.fixture
-def stub(shared: StubServer) -> StubServer:
-    shared.reset()
-    return shared
-
-
-def solve(page: str) -> dict[str, str]:
-    """What the page's script posts: the nonce and the first counter with enough zero bits."""
-    found = re.search(r'var nonce = "([^"]+)", bits = (\d+)', page)
-    assert found is not None
-    nonce, bits = found.group(1), int(found.group(2))
-    answer = 0
-    while leading_zero_bits(hashlib.sha256(f"{nonce}:{answer}".encode()).digest()) < bits:
-        answer += 1
-    return {"nonce": nonce, "answer": str(answer)}
+def stub(challenge: StubServer) -> StubServer:
+    """The shared stub in challenge mode (``challenge``, reset), under the name used here."""
+    return challenge
 
 
 def clear(client: httpx.Client) -> httpx.Response:
@@ -204,50 +175,3 @@ def test_bad_gate_options_are_refused(options: dict[str, object]) -> None:
 def test_revoking_without_challenge_mode_is_an_error() -> None:
     with pytest.raises(RuntimeError, match="not in challenge mode"):
         StubServer().revoke_clearances()
-
-
-def test_aichat_stub_challenge_from_the_command_line() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "aichat_adapters",
-            "stub",
-            "--port",
-            "0",
-            "--challenge",
-            "--challenge-bits",
-            "4",
-            "--clearance-max-age",
-            "5",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        with httpx.Client(base_url=url, headers={"user-agent": BROWSER}) as client:
-            page = client.get("/")
-            assert "bits = 4," in page.text
-            solved = client.post(SOLVE_PATH, json=solve(page.text))
-            assert "Max-Age=5;" in solved.headers["set-cookie"]
-            assert json.loads(client.post("/api/text", json=BODY).text)["response"] is True
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
-
-
-def test_aichat_stub_challenge_refuses_another_host() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "aichat_adapters", "stub", "--challenge", "--host", "0.0.0.0"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("error: ")
-    assert "loopback" in done.stderr
-    assert "Traceback" not in done.stderr

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import anyio
 import httpx
@@ -39,12 +38,6 @@ def request(message: str = "Hello", *, cookie: str | None = "sid=s3cret") -> Htt
 
 def answer_of(response: HttpResponse) -> object:
     return json.loads(response.body)
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[StubServer]:
-    with StubServer() as server:
-        yield server
 
 
 # Every answer a fake transport can give, with the stub's own answer as the oracle.

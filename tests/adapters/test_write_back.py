@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import shutil
 import stat
-import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +14,7 @@ import pytest
 import aichat_adapters.cookies._file as file_module
 from aichat_adapters.cookies import ChainCookieSource, EnvCookieSource, FileCookieSource
 from aichat_core import InvalidRequestError
+from tests.support import read_only
 
 NOW = 1_750_000_000.0
 FUTURE = int(NOW) + 86_400
@@ -188,43 +184,6 @@ def test_a_chain_passes_the_save_to_the_source_that_answered(
 
 
 # --------------------------------------------------------------------------- failures
-
-
-@contextlib.contextmanager
-def read_only(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Make creating files in ``folder`` fail, as a user, as root, or by patching if need be."""
-    folder.chmod(0o555)
-    immutable = False
-    probe = folder / "probe"
-    try:
-        probe.touch()
-    except OSError:
-        pass
-    else:  # root ignores the mode: try the immutable attribute, else fail mkstemp itself
-        probe.unlink()
-        chattr = shutil.which("chattr")
-        if chattr is not None:
-            immutable = subprocess.run([chattr, "+i", str(folder)], check=False).returncode == 0
-        try:
-            probe.touch()
-        except OSError:
-            pass
-        else:
-            probe.unlink()
-            if immutable:
-                subprocess.run([chattr or "chattr", "-i", str(folder)], check=True)
-                immutable = False
-
-            def denied(*args: Any, **kwargs: Any) -> Any:
-                raise PermissionError(13, "Permission denied", str(folder))
-
-            monkeypatch.setattr(tempfile, "mkstemp", denied)
-    try:
-        yield
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(folder)], check=True)
-        folder.chmod(0o755)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -18,8 +18,8 @@ from aichat_adapters.clearance import BrowserClearance
 from aichat_adapters.cookies import FileCookieSource
 from aichat_adapters.stub import StubServer
 from aichat_core import ChallengeError, CookiesNotFoundError, Credentials
-
-from .helpers import ask, leftover_profiles, processes_naming
+from tests.support import leftover_profiles, processes_naming
+from tests.support.clearance import ask
 
 pytestmark = pytest.mark.usefixtures("chromium")
 
@@ -116,7 +116,9 @@ async def test_the_async_methods(challenge: StubServer) -> None:
     assert challenge.challenge.issued == 2
 
 
-def test_a_clearance_within_the_refresh_margin_is_renewed(challenge: StubServer) -> None:
+def test_a_clearance_within_the_refresh_margin_is_renewed(
+    challenge: StubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert challenge.challenge is not None
     challenge.challenge.max_age = 30
     source = bound(challenge, refresh_margin=20.0)
@@ -126,7 +128,8 @@ def test_a_clearance_within_the_refresh_margin_is_renewed(challenge: StubServer)
     second = source.refresh_credentials()
     third = source.get_credentials()  # 8 s left, margin min(20, 8 / 2): kept
     assert third is second
-    time.sleep(4.5)
+    now = time.time
+    monkeypatch.setattr(time, "time", lambda: now() + 4.5)  # 4.5 s later, without waiting them
     renewed = source.get_credentials()  # under 4 s left: renewed before it is sent
     assert renewed is not second
     assert ask(challenge.url, renewed).text == "Echo: Hi"

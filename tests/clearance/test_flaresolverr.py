@@ -20,9 +20,9 @@ from aichat_core import (
     RequestTimeoutError,
     ResponseFormatError,
 )
-
-from .fake_flaresolverr import USER_AGENT, FakeFlareSolverr
-from .helpers import ask
+from tests.support import FakeFlareSolverr
+from tests.support.clearance import ask
+from tests.support.flaresolverr import USER_AGENT
 
 
 @pytest.fixture

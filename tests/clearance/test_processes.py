@@ -13,9 +13,8 @@ import pytest
 
 from aichat_adapters.clearance import BrowserClearance
 from aichat_adapters.stub import StubServer
-from tests.socks5 import Socks5Server
-
-from .helpers import ask, leftover_profiles, processes_naming
+from tests.support import Socks5Server, leftover_profiles, processes_naming
+from tests.support.clearance import ask
 
 pytestmark = pytest.mark.usefixtures("chromium")
 
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import json, sys
 from aichat_adapters.clearance import BrowserClearance
-from tests.clearance.helpers import ask
+from tests.support.clearance import ask
 url, path = sys.argv[1], sys.argv[2]
 credentials = BrowserClearance(url=url, save_to=path, timeout=60).get_credentials()
 print(json.dumps({"reply": ask(url, credentials).text, "agent": credentials.user_agent}))
@@ -47,7 +46,7 @@ except KeyboardInterrupt:
 READER = """
 import sys
 from aichat_adapters.cookies import FileCookieSource
-from tests.clearance.helpers import ask
+from tests.support.clearance import ask
 credentials = FileCookieSource(sys.argv[2], domain="127.0.0.1").get_credentials()
 print(ask(sys.argv[1], credentials).text)
 """

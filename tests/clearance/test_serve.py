@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from aichat_adapters.stub import StubServer
-from tests.serve.helpers import KEY, process, serve_env
+from tests.support.serve import KEY, process, serve_env
 
 pytestmark = pytest.mark.usefixtures("chromium")
 

@@ -1,27 +1,10 @@
-"""Contract fixtures: one stub server for the session, and a fixture per row of the table."""
+"""Contract fixtures: a fixture per row of the table (the stub server is the root conftest's)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from aichat_adapters.stub import StubServer
-
 from .rows import REFUSED, WORKING, Row
-
-
-@pytest.fixture(scope="session")
-def contract_stub() -> Iterator[StubServer]:
-    with StubServer() as server:
-        yield server
-
-
-@pytest.fixture
-def stub(contract_stub: StubServer) -> StubServer:
-    """The shared stub server, with an empty script and no records."""
-    contract_stub.reset()
-    return contract_stub
 
 
 @pytest.fixture(params=WORKING, ids=lambda row: row.name)

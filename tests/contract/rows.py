@@ -24,29 +24,19 @@ from aichat_adapters import (
     CurlTransport,
     HttpxTransport,
     Reply,
-    RetryPolicy,
 )
 from aichat_adapters.stub import StubServer
+from tests import support
+from tests.support import Waits
 
-__all__ = ["COOKIES", "FAST", "REFUSED", "ROWS", "WORKING", "Call", "Row", "options_for"]
+__all__ = ["REFUSED", "ROWS", "WORKING", "Call", "Row", "options_for"]
 
 Backend = Literal["sync", "asyncio", "trio"]
-
-COOKIES = {"cf_clearance": "s3cr3t-clearance", "session": "s3cr3t-session"}
-FAST = RetryPolicy(initial_wait=0.01, max_wait=0.05)
-"""Real backoff shape with short waits."""
 
 
 def options_for(stub: StubServer, **options: Any) -> dict[str, Any]:
     """Client options for ``stub``: test cookies, fast retries, none unless asked, 5 s attempts."""
-    defaults: dict[str, Any] = {
-        "base_url": stub.url,
-        "cookies": COOKIES,
-        "retry_policy": FAST,
-        "max_retries": 0,
-        "timeout": 5.0,
-    }
-    return {**defaults, **options}
+    return support.options_for(stub, **{"max_retries": 0, "timeout": 5.0, **options})
 
 
 @attrs.frozen
@@ -74,16 +64,24 @@ class Row:
         options: dict[str, Any],
         prompts: Sequence[str],
         transport_options: dict[str, Any] | None = None,
+        waits: Waits | None = None,
         **params: Any,
     ) -> list[Call]:
-        """Ask each prompt in turn through one client, then close it; one result per prompt."""
+        """Ask each prompt in turn through one client, then close it; one result per prompt.
+
+        With ``waits``, the client records its waits there instead of sleeping.
+        """
         transport = self.transport(**(transport_options or {}))
         if self.backend == "sync":
             with AichatClient(transport=transport, **options) as client:
+                if waits is not None:
+                    waits.attach(client)
                 return [_timed(client.complete, prompt, params) for prompt in prompts]
 
         async def main() -> list[Call]:
             async with AsyncAichatClient(transport=transport, **options) as client:
+                if waits is not None:
+                    waits.attach(client)
                 return [await _timed_async(client.complete, prompt, params) for prompt in prompts]
 
         return anyio.run(main, backend=self.backend)
@@ -93,20 +91,22 @@ class Row:
         options: dict[str, Any],
         prompt: str = "Hi",
         transport_options: dict[str, Any] | None = None,
+        waits: Waits | None = None,
         **params: Any,
     ) -> Reply:
         """One call through a fresh client: its reply, or the error it raised, raised here."""
-        return self.timed(options, prompt, transport_options, **params).reply()
+        return self.timed(options, prompt, transport_options, waits, **params).reply()
 
     def timed(
         self,
         options: dict[str, Any],
         prompt: str = "Hi",
         transport_options: dict[str, Any] | None = None,
+        waits: Waits | None = None,
         **params: Any,
     ) -> Call:
         """One call through a fresh client, and how long ``complete()`` took."""
-        [result] = self.calls(options, [prompt], transport_options, **params)
+        [result] = self.calls(options, [prompt], transport_options, waits, **params)
         return result
 
 

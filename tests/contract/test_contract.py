@@ -1,14 +1,18 @@
 """The transport contract, end to end over loopback against the stub, for every row of the table.
 
 Each test runs once per transport and event loop (see ``rows.py``): the same
-bytes on the wire, the same typed errors, the same retries, the same hard
-time bounds, the same body cap, and nothing left open after ``close()``.
+bytes on the wire, the same typed error for each fault (issue 8's fault
+matrix among them), the same retries, the same hard time bounds, the same
+body cap, and nothing left open after ``close()``.
 """
 
 from __future__ import annotations
 
+import email.utils
+import time
 from typing import Any
 
+import attrs
 import pytest
 
 from aichat_adapters import (
@@ -26,9 +30,17 @@ from aichat_adapters import (
 )
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import USER_AGENT, GenerationParams, build_request
-from tests.leaks import open_fds, settle, wait_for
+from tests.support import (
+    COOKIES,
+    Waits,
+    client_fd_count,
+    free_port,
+    open_fds,
+    settle,
+    wait_for,
+)
 
-from .rows import COOKIES, Row, options_for
+from .rows import Row, options_for
 
 PROMPT = 'Grüße, 世界: "quotes", \\ and emoji 🙂'
 PARAMS: dict[str, Any] = {
@@ -83,48 +95,134 @@ def test_a_user_agent_given_in_headers_wins(row: Row, stub: StubServer) -> None:
     assert sent.headers["user-agent"] == "contract-test/1.0"  # one value, not joined
 
 
-@pytest.mark.parametrize(
-    ("fault", "error_type", "status"),
-    [
-        pytest.param(Fault.refuse("quota exceeded"), ServiceError, None, id="refusal"),
-        pytest.param(Fault.challenge(), ChallengeError, 403, id="challenge"),
-        pytest.param(Fault.status(401), AuthenticationError, 401, id="401"),
-        pytest.param(Fault.status(403), AuthenticationError, 403, id="403"),
-        pytest.param(Fault.status(429), RateLimitError, 429, id="429"),
-        pytest.param(Fault.status(503), ServerError, 503, id="503"),
-        pytest.param(Fault.status(418), APIStatusError, 418, id="418"),
-        pytest.param(Fault.redirect(), APIStatusError, 302, id="redirect"),
-        pytest.param(Fault.malformed(), ResponseFormatError, None, id="malformed"),
-        pytest.param(Fault.drop(), ConnectError, None, id="drop"),
-        pytest.param(Fault.cut(), ConnectError, None, id="cut-fin"),
-        pytest.param(Fault.cut(reset=True), ConnectError, None, id="cut-rst"),
-    ],
-)
-def test_each_fault_raises_its_error_class(
-    row: Row, stub: StubServer, fault: Fault, error_type: type[AichatError], status: int | None
-) -> None:
-    stub.enqueue(fault)
-
-    with pytest.raises(error_type) as caught:
-        row.call(options_for(stub))
-
-    assert type(caught.value) is error_type
-    assert caught.value.attempts == 1
-    assert len(stub.requests) == 1
-    if status is not None:
-        assert isinstance(caught.value, APIStatusError)
-        assert caught.value.status_code == status
+def _http_date(offset: float) -> str:
+    return email.utils.formatdate(time.time() + offset, usegmt=True)
 
 
-def test_503_and_429_with_retry_after_are_retried(row: Row, stub: StubServer) -> None:
-    # The backoff waits at most 50 ms: only Retry-After explains a one-second wait.
+@attrs.frozen
+class Case:
+    """A fault, and how the call must end on every row.
+
+    Attributes:
+        faults: The stub's script for the call.
+        error: The error the call must raise.
+        options: Client options beyond the contract's (no retries, 5 s attempts).
+        requests: How many requests the stub must have seen (0: nobody listens).
+        status: The ``status_code`` of the error, if it has one.
+        retry_after: Bounds of the error's ``retry_after``.
+    """
+
+    faults: tuple[Fault, ...]
+    error: type[AichatError]
+    options: dict[str, Any] = attrs.field(factory=dict)
+    requests: int = 1
+    status: int | None = None
+    retry_after: tuple[float, float] | None = None
+
+
+HTML = "<!DOCTYPE html><html><head><title>Welcome</title></head><body>Hello</body></html>"
+NESTED = b"[" * 100_000 + b"]" * 100_000
+
+FAULTS = {
+    "refusal": Case((Fault.refuse("quota exceeded"),), ServiceError),
+    "challenge": Case((Fault.challenge(),), ChallengeError, status=403),
+    "401": Case((Fault.status(401),), AuthenticationError, status=401),
+    "403": Case((Fault.status(403),), AuthenticationError, status=403),
+    "429": Case((Fault.status(429),), RateLimitError, status=429),
+    "503": Case((Fault.status(503),), ServerError, status=503),
+    "418": Case((Fault.status(418),), APIStatusError, status=418),
+    "redirect": Case((Fault.redirect(),), APIStatusError, status=302),
+    "malformed": Case((Fault.malformed(),), ResponseFormatError),
+    "drop": Case((Fault.drop(),), ConnectError),
+    "cut-fin": Case((Fault.cut(),), ConnectError),
+    "cut-rst": Case((Fault.cut(reset=True),), ConnectError),
+    # The fault matrix of issue 8, beyond the cases above.
+    "refused": Case((), ConnectError, requests=0),
+    "404": Case((Fault.status(404),), APIStatusError, status=404),
+    "500": Case((Fault.status(500),), ServerError, status=500),
+    "html-200": Case(
+        (Fault.status(200, body=HTML, content_type="text/html"),), ResponseFormatError
+    ),
+    "invalid-utf8": Case(
+        (Fault.malformed(b'{"response": true, "message": "\xff\xfe\xfd"}'),),
+        ResponseFormatError,
+    ),
+    "nested-json": Case((Fault.malformed(NESTED),), ResponseFormatError),
+    "64MiB-content-length": Case((Fault.large(64 << 20),), ResponseFormatError),
+    "64MiB-chunked": Case((Fault.large(64 << 20, content_length=False),), ResponseFormatError),
+    "gzip-bomb": Case((Fault.gzip_bomb(),), ResponseFormatError),
+    "cross-host-307": Case(
+        (Fault.redirect("http://evil.example/api/text", status=307),), APIStatusError, status=307
+    ),
+    "retry-after-date-over-cap": Case(
+        (Fault.status(429, retry_after=_http_date(3600)),),
+        RateLimitError,
+        {"max_retries": 2},
+        status=429,
+        retry_after=(61, 3601),  # over the 60 s cap, however long ago the table was built
+    ),
+    "retry-after-seconds-over-cap": Case(
+        (Fault.status(503, retry_after=120),),
+        ServerError,
+        {"max_retries": 2},
+        status=503,
+        retry_after=(120, 120),
+    ),
+}
+"""Each fault, over real sockets: its error, the requests it costs, nothing left open."""
+
+
+@pytest.mark.parametrize("case", FAULTS.values(), ids=FAULTS.keys())
+def test_each_fault_raises_its_error_class(row: Row, stub: StubServer, case: Case) -> None:
+    before = client_fd_count(stub)
+    stub.enqueue(*case.faults)
+    options = options_for(stub, **case.options)
+    if case.requests == 0:
+        options["base_url"] = f"http://127.0.0.1:{free_port()}"  # nobody listens there
+
+    result = row.timed(options)
+
+    error = result.outcome
+    assert type(error) is case.error, error
+    assert error.attempts == max(case.requests, 1)
+    assert len(stub.requests) == case.requests
+    if case.status is not None:
+        assert isinstance(error, APIStatusError)
+        assert error.status_code == case.status
+    if case.retry_after is not None:
+        assert isinstance(error, APIStatusError)
+        assert error.retry_after is not None
+        low, high = case.retry_after
+        assert low <= error.retry_after <= high
+        assert result.seconds < 5  # not waited for
+    assert wait_for(lambda: stub.in_flight == 0), "the stub still serves the request"
+    assert wait_for(lambda: client_fd_count(stub) <= before), f"left open: {open_fds()}"
+
+
+def test_a_retry_after_date_in_the_past_is_retried(row: Row, stub: StubServer) -> None:
+    before = client_fd_count(stub)
+    stub.enqueue(Fault.status(503, retry_after=_http_date(-60)))
+
+    reply = row.call(options_for(stub, max_retries=2))
+
+    assert reply.text == "Echo: Hi"
+    assert reply.attempts == 2
+    assert len(stub.requests) == 2
+    assert wait_for(lambda: stub.in_flight == 0), "the stub still serves the request"
+    assert wait_for(lambda: client_fd_count(stub) <= before), f"left open: {open_fds()}"
+
+
+def test_503_and_429_with_retry_after_are_retried(row: Row, stub: StubServer, waits: Waits) -> None:
+    # The backoff waits at most 75 ms (50 ms and half of it in jitter); Retry-After: 1, 1 s.
     stub.enqueue(Fault.status(503), Fault.status(429, retry_after=1))
 
-    result = row.timed(options_for(stub, max_retries=2))
+    result = row.timed(options_for(stub, max_retries=2), waits=waits)
 
     assert result.reply().attempts == 3
     assert len(stub.requests) == 3
-    assert result.seconds >= 0.95
+    backoff, retry_after = waits.seconds
+    assert 0 < backoff <= 0.075
+    assert retry_after == 1.0
 
 
 def test_dropped_connections_are_retried(row: Row, stub: StubServer) -> None:
@@ -169,6 +267,7 @@ def test_retries_stop_at_max_retries(row: Row, stub: StubServer) -> None:
 
 
 def test_slow_headers_time_out(row: Row, stub: StubServer) -> None:
+    before = client_fd_count(stub)
     stub.enqueue(Fault.delay(3))
 
     result = row.timed(options_for(stub, timeout=0.3))
@@ -176,12 +275,16 @@ def test_slow_headers_time_out(row: Row, stub: StubServer) -> None:
     assert isinstance(result.outcome, RequestTimeoutError)
     assert result.outcome.attempts == 1
     assert result.seconds < 0.3 + SLACK
+    assert len(stub.requests) == 1
+    assert wait_for(lambda: stub.in_flight == 0), "the stub still serves the request"
+    assert wait_for(lambda: client_fd_count(stub) <= before), f"left open: {open_fds()}"
 
 
 def test_a_trickled_body_times_out_within_the_attempt(row: Row, stub: StubServer) -> None:
     # A byte every 0.8 s: within a per-read timeout of 1 s, so only a bound on the
     # whole attempt ends the call at 1 s; a check made as each byte comes would end
     # it at 1.6 s, past the slack, and a per-read timeout not before 4 s.
+    before = client_fd_count(stub)
     stub.enqueue(TRICKLE)
 
     result = row.timed(options_for(stub, timeout=1.0))
@@ -189,11 +292,15 @@ def test_a_trickled_body_times_out_within_the_attempt(row: Row, stub: StubServer
     assert isinstance(result.outcome, RequestTimeoutError), result.outcome
     assert result.outcome.attempts == 1
     assert result.seconds < 1.0 + SLACK
+    assert len(stub.requests) == 1
+    assert wait_for(lambda: stub.in_flight == 0), "the stub still serves the request"
+    assert wait_for(lambda: client_fd_count(stub) <= before), f"left open: {open_fds()}"
 
 
 def test_the_deadline_cuts_the_whole_call(row: Row, stub: StubServer) -> None:
     # The second attempt has 0.2 s left of the deadline: cut there, the call ends
     # by 1.2 s; retries alone would take 2 s or more.
+    before = client_fd_count(stub)
     stub.enqueue(*[TRICKLE] * 4)
 
     result = row.timed(options_for(stub, timeout=1.0, deadline=1.2, max_retries=3))
@@ -202,6 +309,8 @@ def test_the_deadline_cuts_the_whole_call(row: Row, stub: StubServer) -> None:
     assert result.outcome.attempts == 2
     assert len(stub.requests) == 2
     assert result.seconds < 1.2 + SLACK
+    assert wait_for(lambda: stub.in_flight == 0), "the stub still serves the request"
+    assert wait_for(lambda: client_fd_count(stub) <= before), f"left open: {open_fds()}"
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

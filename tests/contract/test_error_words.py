@@ -1,6 +1,6 @@
 """Every transport says why a request got no answer, in the same words (issue 13).
 
-Six failures (``failures.py``) on every row of the table: each raises its
+Six failures (``tests/support/failures.py``) on every row of the table: each raises its
 class (``CertificateError`` for a certificate, ``ConnectError`` otherwise)
 with the cause in words, then what to do, and the URL it was for.
 """
@@ -13,8 +13,8 @@ import pytest
 
 from aichat_adapters import CertificateError
 from aichat_adapters.stub import StubServer
+from tests.support import FAILURES, Failure, Targets
 
-from .failures import FAILURES, Failure, Targets
 from .rows import Row, options_for
 
 

@@ -15,7 +15,7 @@ import trio
 
 from aichat_adapters import AsyncAichatClient
 from aichat_adapters.stub import StubServer
-from tests.leaks import fd_count, settle, wait_for
+from tests.support import fd_count, settle, wait_for
 
 from .rows import WORKING, Row, options_for
 

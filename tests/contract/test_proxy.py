@@ -1,6 +1,6 @@
 """SOCKS5 end to end: every transport that takes a ``socks5://`` proxy reaches the stub through it.
 
-The proxy is the test suite's own (``tests/socks5.py``): no authentication,
+The proxy is the test suite's own (``tests/support/socks5.py``): no authentication,
 CONNECT to this machine only, and a count of the CONNECTs it relayed.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from aichat_adapters import AichatClient, AsyncAichatClient, InvalidRequestError
 from aichat_adapters.stub import StubServer
-from tests.socks5 import Socks5Server
+from tests.support import Socks5Server
 
 from .rows import WORKING, Row, options_for
 

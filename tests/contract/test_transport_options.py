@@ -33,8 +33,7 @@ from aichat_adapters import (
 from aichat_adapters._extras import install_hint
 from aichat_adapters.testing import AsyncFakeTransport, FakeTransport
 from aichat_core import HttpRequest
-
-from .rows import COOKIES
+from tests.support import COOKIES
 
 BASE_URL = "http://127.0.0.1:9"  # the discard port: nothing may be sent there
 ANSWER = {"response": True, "message": "mocked"}

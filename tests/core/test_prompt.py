@@ -7,16 +7,7 @@ from typing import Any
 import pytest
 
 from aichat_core import InvalidRequestError, Message, format_prompt, to_messages
-
-
-def g4f_format_prompt(messages: Any, add_special_tokens: bool = False) -> Any:
-    """g4f's ``format_prompt`` (g4f/helper.py), verbatim but for the annotations: the oracle."""
-    if not add_special_tokens and len(messages) <= 1:
-        return messages[0]["content"]
-    formatted = "\n".join(
-        [f"{message['role'].capitalize()}: {message['content']}" for message in messages]
-    )
-    return f"{formatted}\nAssistant:"
+from tests.support import g4f_format_prompt
 
 
 def test_design_example() -> None:

@@ -22,7 +22,7 @@ from aichat_core import (
     parse_response,
     to_messages,
 )
-from tests.core.test_prompt import g4f_format_prompt
+from tests.support import g4f_format_prompt
 
 NOW = 1_750_000_000.0
 

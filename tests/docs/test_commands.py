@@ -18,8 +18,10 @@ A ``console`` block (or ``bash``, ``sh``, ``shell``) is one of:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -143,6 +145,7 @@ def _commands(block: Block) -> list[tuple[str, tuple[str, ...]]]:
     return [(command, tuple(output)) for command, output in commands]
 
 
+@pytest.mark.xdist_group("docs-sessions")  # one after the other: some use port 8000
 @pytest.mark.parametrize("block", SESSIONS, ids=lambda block: block.where)
 def test_a_session_block_prints_what_it_shows(block: Block, tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -156,19 +159,30 @@ def test_a_session_block_prints_what_it_shows(block: Block, tmp_path: Path) -> N
         "LANG": "C.UTF-8",
         "COLUMNS": "200",
     }
-    for command, shown in _commands(block):
-        done = subprocess.run(
-            ["bash", "-c", command],
-            cwd=work,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=WAIT,
-            check=False,
-        )
-        printed = done.stdout.rstrip("\n")
-        assert _expected(shown).fullmatch(printed), (
-            f"{block.where}: {command!r} printed\n{printed}\n--- the page shows ---\n"
-            + "\n".join(shown)
-        )
+    sessions: list[int] = []  # a command's own session: what it left running (cmd &) dies after
+    try:
+        for command, shown in _commands(block):
+            with subprocess.Popen(
+                ["bash", "-c", command],
+                cwd=work,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            ) as done:
+                sessions.append(done.pid)
+                try:
+                    out, _ = done.communicate(timeout=WAIT)
+                except subprocess.TimeoutExpired:
+                    os.killpg(done.pid, signal.SIGKILL)
+                    raise
+            printed = out.rstrip("\n")
+            assert _expected(shown).fullmatch(printed), (
+                f"{block.where}: {command!r} printed\n{printed}\n--- the page shows ---\n"
+                + "\n".join(shown)
+            )
+    finally:
+        for session in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(session, signal.SIGTERM)

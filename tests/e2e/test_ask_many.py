@@ -11,8 +11,7 @@ import pytest
 from aichat_adapters import AichatError, AskResult, AsyncAichatClient, InvalidRequestError
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import MessagesInput
-
-from .helpers import options_for
+from tests.support import options_for
 
 pytestmark = pytest.mark.anyio
 

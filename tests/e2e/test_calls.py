@@ -9,19 +9,7 @@ import pytest
 
 from aichat_adapters import Message
 from aichat_adapters.stub import StubServer
-
-from .conftest import Complete
-from .helpers import COOKIES, call, options_for
-
-
-def g4f_format_prompt(messages: list[dict[str, str]]) -> str:
-    """g4f's ``format_prompt``, verbatim: the oracle for the ``message`` field."""
-    if len(messages) <= 1:
-        return messages[0]["content"]
-    formatted = "\n".join(
-        [f"{message['role'].capitalize()}: {message['content']}" for message in messages]
-    )
-    return f"{formatted}\nAssistant:"
+from tests.support import COOKIES, Complete, call, g4f_format_prompt, options_for
 
 
 def test_string_prompt_round_trip(complete: Complete, stub: StubServer) -> None:
@@ -102,10 +90,10 @@ def test_extra_headers_are_sent(complete: Complete, stub: StubServer) -> None:
     assert headers["user-agent"] == "mine/1.0"
 
 
-def test_required_cookies_pass_with_the_right_ones(kind: str) -> None:
-    with StubServer(require_cookies={"session": "s3cr3t-session"}) as guarded:
-        reply = call(kind, options_for(guarded), "Hi")
-        [request] = guarded.requests
+def test_required_cookies_pass_with_the_right_ones(kind: str, stub: StubServer) -> None:
+    stub.require_cookies({"session": "s3cr3t-session"})
+    reply = call(kind, options_for(stub), "Hi")
+    [request] = stub.requests
 
     assert reply.text == "Echo: Hi"
     assert request.cookies["session"] == "s3cr3t-session"

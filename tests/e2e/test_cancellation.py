@@ -13,8 +13,7 @@ import pytest
 
 from aichat_adapters import AsyncAichatClient
 from aichat_adapters.stub import Fault, StubServer
-
-from .helpers import options_for
+from tests.support import options_for
 
 BACKENDS = ["asyncio", "trio"]
 

@@ -15,8 +15,7 @@ from aichat_adapters import (
     ServerError,
 )
 from aichat_adapters.stub import Fault, StubServer
-
-from .helpers import FAST, call, options_for
+from tests.support import FAST, call, options_for
 
 
 def test_with_options_changes_a_copy_and_shares_the_pool(stub: StubServer) -> None:

@@ -10,8 +10,7 @@ import pytest
 
 from aichat_adapters import AichatClient, AsyncAichatClient, InvalidRequestError
 from aichat_adapters.stub import StubServer
-
-from .helpers import call, options_for
+from tests.support import call, options_for
 
 
 def test_sync_client_inside_a_running_event_loop(stub: StubServer) -> None:

@@ -24,9 +24,7 @@ from aichat_adapters import (
     InvalidRequestError,
 )
 from aichat_adapters.stub import Fault, StubServer
-from tests.adapters.test_write_back import read_only
-
-from .helpers import FAST, call
+from tests.support import FAST, call, read_only
 
 STALE = {"session": "stale-s3cr3t-value"}
 FRESH = {"session": "fresh-s3cr3t-value"}

@@ -12,8 +12,7 @@ import pytest
 
 from aichat_adapters.stub import StubServer
 from aichat_core import Credentials
-
-from .helpers import FAST, call
+from tests.support import FAST, call
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/150.0.0.0 Safari/537.36"
 SECRET = "bundle-s3cr3t-value"

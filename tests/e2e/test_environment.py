@@ -96,19 +96,6 @@ def test_version_is_the_installed_distributions() -> None:
     assert aichat_adapters.__version__ == importlib.metadata.version("aichat-client")
 
 
-def test_python_dash_m_runs_the_cli() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "aichat_adapters", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Usage:" in done.stdout
-    assert "ask" in done.stdout
-
-
 def test_importing_the_package_loads_no_optional_part() -> None:
     code = (
         "import sys, aichat_adapters\n"

@@ -17,9 +17,7 @@ from aichat_adapters import (
     TransportError,
 )
 from aichat_adapters.stub import Fault, StubServer
-
-from .conftest import Complete
-from .helpers import COOKIES, FAST, call, options_for
+from tests.support import COOKIES, FAST, Complete, call, options_for
 
 NO_RETRY = {"max_retries": 0}
 
@@ -66,12 +64,12 @@ def test_no_cookies_anywhere(
     assert stub.requests == []
 
 
-def test_wrong_cookies_meet_the_challenge(kind: str) -> None:
-    with StubServer(require_cookies={"session": "the-right-one"}) as guarded:
-        with pytest.raises(ChallengeError) as caught:
-            call(kind, options_for(guarded), "Hi")
-        assert len(guarded.requests) == 1
-        site = guarded.url
+def test_wrong_cookies_meet_the_challenge(kind: str, stub: StubServer) -> None:
+    stub.require_cookies({"session": "the-right-one"})
+    with pytest.raises(ChallengeError) as caught:
+        call(kind, options_for(stub), "Hi")
+    assert len(stub.requests) == 1
+    site = stub.url
 
     assert "fresh cookies" in str(caught.value)
     # The hint names the site asked, not chat-gpt.org (issue 13).

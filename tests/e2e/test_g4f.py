@@ -18,9 +18,7 @@ from aichat_adapters import g4f as g4f_module
 from aichat_adapters.g4f import Aichat
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import CallParams
-
-from .helpers import COOKIES
-from .test_calls import g4f_format_prompt
+from tests.support import COOKIES, g4f_format_prompt
 
 SEED_COOKIES = {"cookie_name": "cookie_value"}
 

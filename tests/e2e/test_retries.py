@@ -12,8 +12,7 @@ from aichat_adapters import (
     ServerError,
 )
 from aichat_adapters.stub import Fault, StubServer
-
-from .conftest import Complete
+from tests.support import Complete
 
 
 def test_503_503_ok_succeeds_on_the_third_attempt(complete: Complete, stub: StubServer) -> None:

@@ -9,8 +9,7 @@ import pytest
 
 from aichat_adapters import AichatClient, AichatError, StaticCookieSource
 from aichat_adapters.stub import Fault, StubServer
-
-from .helpers import COOKIES, KINDS, call, options_for
+from tests.support import COOKIES, KINDS, call, options_for
 
 SECRETS = list(COOKIES.values())
 

@@ -17,10 +17,8 @@ import pytest
 import trustme
 
 from aichat_adapters import CertificateError
-from tests.contract.rows import COOKIES, FAST, WORKING, Row
-from tests.tls import HttpsStub
-
-from .helpers import call
+from tests.contract.rows import WORKING, Row
+from tests.support import COOKIES, FAST, HttpsStub, call
 
 
 @pytest.fixture(scope="module")

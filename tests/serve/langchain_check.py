@@ -10,8 +10,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
 from aichat_adapters.stub import StubServer
-
-from .helpers import KEY, live
+from tests.support import KEY, live
 
 PROMPT = "System: Be brief.\nUser: Hi\nAssistant: Hello!\nUser: And you?\nAssistant:"
 HISTORY = [

@@ -15,8 +15,7 @@ from aichat_adapters.serve import create_app
 from aichat_adapters.serve._chat import RequestProblem, parse_chat
 from aichat_adapters.serve._settings import DEFAULT_MODELS
 from aichat_adapters.stub import StubServer
-
-from .helpers import client_for, live
+from tests.support import client_for, live
 
 CHUNK = 64 * 1024
 

@@ -16,9 +16,7 @@ from aichat_adapters.serve import create_app
 from aichat_adapters.serve._guard import host_name
 from aichat_adapters.stub import StubServer
 from aichat_core import Credentials
-from tests.e2e.helpers import COOKIES
-
-from .helpers import KEY, client_for
+from tests.support import COOKIES, KEY, client_for
 
 pytestmark = pytest.mark.anyio
 

@@ -13,9 +13,7 @@ import pytest
 
 from aichat_adapters.serve._gate import GRACE
 from aichat_adapters.stub import Fault, StubServer
-from tests.leaks import fd_count, wait_for
-
-from .helpers import live
+from tests.support import fd_count, live, wait_for
 
 pytestmark = pytest.mark.anyio
 

@@ -10,8 +10,7 @@ import pytest
 from aichat_adapters.serve._chat import estimate_tokens
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import Message, format_prompt
-
-from .helpers import KEY, live
+from tests.support import KEY, live
 
 HISTORY: list[Any] = [
     {"role": "system", "content": "Be brief."},

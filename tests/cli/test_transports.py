@@ -9,8 +9,7 @@ import pytest
 
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import USER_AGENT
-
-from .test_cli import run
+from tests.support import run
 
 COOKIES = "session=cli-s3cr3t-value"
 

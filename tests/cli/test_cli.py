@@ -1,23 +1,16 @@
-"""The installed ``aichat`` entry point, run in a subprocess against the stub.
-
-``run`` and ``stdout_line`` are shared with ``test_cli_chat.py`` and
-``test_cli_batch.py``.
-"""
+"""The installed ``aichat`` entry point, run in a subprocess against the stub: the command,
+``ask``, ``stub`` and ``cookies`` (the other commands have a file each in ``tests/cli/``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import IO
 
 import httpx
 import pytest
@@ -26,63 +19,9 @@ from aichat_adapters import AichatClient, InvalidRequestError
 from aichat_adapters._extras import install_hint
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import RETRY_STATUSES
+from tests.support import AICHAT, WAIT, clean_env, free_port, no_cookies_env, run, stdout_line
 
-AICHAT = str(Path(sys.executable).parent / "aichat")
 ROOT = Path(__file__).resolve().parents[2]
-WAIT = 20.0
-"""Upper bound, in seconds, of every wait on a subprocess."""
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The test's environment without any ``AICHAT_*`` variable, plus ``extra``."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AICHAT_")}
-    return {**base, **extra}
-
-
-def run(
-    *args: str,
-    env: dict[str, str] | None = None,
-    stdin: str | None = None,
-    cwd: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``aichat ARGS`` to completion (stdin is empty unless given)."""
-    return subprocess.run(
-        [AICHAT, *args],
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        env=clean_env(**(env or {})),
-        input=stdin if stdin is not None else "",
-        cwd=cwd,
-        check=False,
-    )
-
-
-def stdout_line(process: subprocess.Popen[str], timeout: float = WAIT) -> str:
-    """The next line of a running process's stdout, waiting at most ``timeout`` seconds."""
-    lines: queue.Queue[str] = queue.Queue()
-    stream: IO[str] | None = process.stdout
-    assert stream is not None
-    threading.Thread(target=lambda: lines.put(stream.readline()), daemon=True).start()
-    try:
-        return lines.get(timeout=timeout)
-    except queue.Empty:
-        process.kill()
-        raise AssertionError(f"no line on stdout within {timeout} s") from None
-
-
-def no_cookies_env(tmp_path: Path) -> dict[str, str]:
-    """An environment where no cookie source has anything: empty home, missing file."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    return {"HOME": str(home), "AICHAT_COOKIES_FILE": str(tmp_path / "missing-cookies.txt")}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --------------------------------------------------------------------------- the command
@@ -198,6 +137,19 @@ def test_python_dash_m_runs_the_command(stub: StubServer) -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Echo: Hi\n"
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "aichat_adapters", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout
+    assert "ask" in done.stdout
 
 
 def blocked(*modules: str) -> str:

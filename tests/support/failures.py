@@ -1,7 +1,7 @@
 """Six ways a request gets no answer, and the words every transport must use for each (issue 13).
 
-Shared by the transport contract (``test_error_words.py``) and the command
-line (``tests/e2e/test_cli_errors.py``): the same failure, the same words,
+Shared by the transport contract (``tests/contract/test_error_words.py``) and the command
+line (``tests/cli/test_errors.py``): the same failure, the same words,
 whichever way the request went.
 
     with Targets(folder) as targets:
@@ -21,9 +21,10 @@ import trustme
 
 from aichat_adapters import AichatError, CertificateError, ConnectError
 from aichat_adapters.stub import Fault, StubServer
-from tests.tls import HttpsStub, self_signed
 
-__all__ = ["FAILURES", "UNRESOLVABLE", "Failure", "Targets"]
+from .tls import HttpsStub, self_signed
+
+__all__ = ["FAILURES", "UNRESOLVABLE", "Failure", "Targets", "free_port"]
 
 UNRESOLVABLE = "aichat-contract.invalid"
 """A host name that never resolves (RFC 2606 reserves ``.invalid``): no network needed."""
@@ -50,7 +51,7 @@ FAILURES = (
 )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A loopback port that was free a moment ago: nobody listens there."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -99,7 +100,7 @@ class Targets:
     def base_url(self, name: str, stub: StubServer) -> str:
         """The base_url that meets failure ``name`` (for "reset", ``stub`` is told to reset)."""
         if name == "refused":
-            return f"http://127.0.0.1:{_free_port()}"
+            return f"http://127.0.0.1:{free_port()}"
         if name == "dns":
             return f"http://{UNRESOLVABLE}"
         if name == "reset":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import re
 import signal
 import stat
 import subprocess
@@ -17,8 +16,7 @@ import pytest
 
 from aichat_adapters.cli._chat import DISCARDED
 from aichat_adapters.stub import Fault, StubServer
-
-from .test_cli import AICHAT, WAIT, clean_env, run
+from tests.support import AICHAT, WAIT, at_a_terminal, clean_env, drain, run, visible
 
 
 def chat(stub: StubServer, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -151,28 +149,8 @@ def test_chat_with_the_stub_needs_no_cookies() -> None:
 
 def chat_at_a_terminal(stub: StubServer, typed: bytes, **env: str) -> tuple[int, bytes, bytes]:
     """``aichat chat`` with a pseudo-terminal as stdin (interactive), ``typed`` at its prompt."""
-    controller, terminal = pty.openpty()
-    try:
-        with subprocess.Popen(
-            [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
-            stdin=terminal,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=clean_env(**env),
-        ) as process:
-            os.close(terminal)
-            terminal = -1
-            os.write(controller, typed)
-            try:
-                stdout, stderr = process.communicate(timeout=WAIT)
-            finally:
-                if process.poll() is None:
-                    process.kill()
-    finally:
-        os.close(controller)
-        if terminal >= 0:
-            os.close(terminal)
-    return process.returncode, stdout, stderr
+    command = [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"]
+    return at_a_terminal(command, typed, **env)
 
 
 def test_at_a_terminal_errors_are_shown_and_the_session_goes_on(stub: StubServer) -> None:
@@ -250,18 +228,6 @@ def test_at_a_terminal_a_line_that_is_not_utf8_is_named_and_the_session_goes_on(
     assert prompts(stub) == ["second"]
 
 
-def _drain(controller: int, into: list[bytes]) -> None:
-    """Read a pseudo-terminal's controller until its other end is closed."""
-    while True:
-        try:
-            chunk = os.read(controller, 4096)
-        except OSError:  # EIO: no process holds the terminal any more
-            return
-        if not chunk:
-            return
-        into.append(chunk)
-
-
 def test_a_slow_reply_is_printed_on_a_line_of_its_own_once_the_spinner_is_gone(
     stub: StubServer,
 ) -> None:
@@ -281,7 +247,7 @@ def test_a_slow_reply_is_printed_on_a_line_of_its_own_once_the_spinner_is_gone(
         ) as process:
             os.close(keyboard_end)
             os.close(screen_end)
-            reader = threading.Thread(target=_drain, args=(screen, shown), daemon=True)
+            reader = threading.Thread(target=drain, args=(screen, shown), daemon=True)
             reader.start()
             os.write(keyboard, b"slow one\n/exit\n")
             assert process.wait(timeout=WAIT) == 0
@@ -289,17 +255,11 @@ def test_a_slow_reply_is_printed_on_a_line_of_its_own_once_the_spinner_is_gone(
     finally:
         os.close(keyboard)
         os.close(screen)
-    lines = _visible(b"".join(shown)).splitlines()
+    lines = visible(b"".join(shown)).splitlines()
 
     assert any("waiting for the reply" in line for line in lines)  # the spinner ran
     assert "Echo: slow one" in lines  # a line of its own
     assert not [line for line in lines if "waiting" in line and "Echo" in line]
-
-
-def _visible(data: bytes) -> str:
-    """What a terminal shows of ``data``, roughly: no escape sequences, each \\r a new line."""
-    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]", "", data.decode("utf-8", "replace"))
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def test_ctrl_c_at_the_prompt_discards_the_line_and_the_chat_goes_on(stub: StubServer) -> None:

@@ -22,8 +22,7 @@ import pytest
 from aichat_adapters.cli._exit import describe, one_line
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import CookiesNotFoundError
-
-from .test_cli import WAIT, clean_env
+from tests.support import WAIT, clean_env
 
 STRICT = {"PYTHONIOENCODING": "utf-8:strict"}
 BIG = 4 * 1024 * 1024 + 16

@@ -14,9 +14,7 @@ import openai
 import pytest
 
 from aichat_adapters.stub import Fault, StubServer
-from tests.e2e.helpers import COOKIES
-
-from .helpers import KEY, process, serve_env
+from tests.support import COOKIES, KEY, process, serve_env
 
 CURL = "/usr/bin/curl"
 

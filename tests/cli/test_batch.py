@@ -18,8 +18,7 @@ from rich.progress import Progress, ProgressColumn
 
 from aichat_adapters.cli._batch import time_left, time_left_column
 from aichat_adapters.stub import Fault, StubServer
-
-from .test_cli import AICHAT, WAIT, clean_env, no_cookies_env, run
+from tests.support import AICHAT, WAIT, clean_env, no_cookies_env, run
 
 
 def write_jsonl(path: Path, *records: Any) -> Path:

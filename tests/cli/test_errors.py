@@ -1,7 +1,7 @@
 """``aichat ask`` says why a request got no answer, on one line, in the transports' words.
 
 The failures and their words are the transport contract's
-(``tests/contract/failures.py``); here they go through the command, with the
+(``tests/support/failures.py``); here they go through the command, with the
 default transport and with curl. The private CA is trusted through the
 environment (``SSL_CERT_FILE`` for httpx, ``REQUESTS_CA_BUNDLE`` for curl),
 as the command has no option for it. Then the command's own next steps: a host
@@ -18,9 +18,7 @@ from typing import Any
 import pytest
 
 from aichat_adapters.stub import StubServer
-from tests.contract.failures import FAILURES, UNRESOLVABLE, Failure, Targets
-
-from .test_cli import run
+from tests.support import FAILURES, UNRESOLVABLE, Failure, Targets, run
 
 NETWORK = 5
 

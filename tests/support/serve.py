@@ -19,7 +19,8 @@ import uvicorn
 from aichat_adapters import AsyncAichatClient
 from aichat_adapters.serve import ServeApp, create_app
 from aichat_adapters.stub import StubServer
-from tests.e2e.helpers import COOKIES, FAST
+
+from .clients import COOKIES, FAST
 
 KEY = "sk-test-0123456789"
 

@@ -18,9 +18,7 @@ Each answer is scripted (``answers``, first in first out; then ``"solve"``):
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 import threading
 import time
 from collections import deque
@@ -30,7 +28,9 @@ from typing import Any
 
 import httpx
 
-from aichat_adapters.stub._challenge import SOLVE_PATH, leading_zero_bits
+from aichat_adapters.stub._challenge import SOLVE_PATH
+
+from .challenge import solve
 
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -43,15 +43,7 @@ def solve_challenge(url: str, user_agent: str) -> list[dict[str, Any]]:
     """Pass the stub's challenge page as a browser would; the cookies it sets."""
     with httpx.Client(headers={"user-agent": user_agent}) as client:
         page = client.get(url).text
-        nonce = re.search(r'var nonce = "([^"]+)", bits = (\d+)', page)
-        assert nonce is not None, page[:200]
-        text, bits = nonce.group(1), int(nonce.group(2))
-        answer = 0
-        while leading_zero_bits(hashlib.sha256(f"{text}:{answer}".encode()).digest()) < bits:
-            answer += 1
-        solved = client.post(
-            url.rstrip("/") + SOLVE_PATH, json={"nonce": text, "answer": str(answer)}
-        )
+        solved = client.post(url.rstrip("/") + SOLVE_PATH, json=solve(page))
         assert solved.status_code == 200, solved.text
         host = httpx.URL(url).host
         return [

@@ -3,35 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from aichat_adapters.clearance import BrowserClearance
 from aichat_adapters.stub import StubServer
+from tests.support import FakeFlareSolverr
+from tests.support import run as aichat
+from tests.support.flaresolverr import USER_AGENT
 
-from .fake_flaresolverr import USER_AGENT, FakeFlareSolverr
+pytestmark = pytest.mark.usefixtures("scratch")  # no browser process or profile left behind
 
-AICHAT = str(Path(sys.executable).parent / "aichat")
 WAIT = 120.0
+"""Upper bound, in seconds, of a command that may start a browser."""
 
 
 def run(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
     """``aichat ARGS`` with an empty home and no ``AICHAT_*`` variable but ``env``."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AICHAT_")}
-    return subprocess.run(
-        [AICHAT, *args],
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        env={**base, "HOME": str(home), **env},
-        input="",
-        check=False,
-    )
+    return aichat(*args, env={"HOME": str(home), **env}, timeout=WAIT)
 
 
 @pytest.fixture

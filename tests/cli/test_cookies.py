@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from aichat_adapters.stub import StubServer
-
-from .test_cli import no_cookies_env, run
+from tests.support import no_cookies_env, run
 
 SECRET = "cl1S3cretV4lue"
 

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import anyio
 import pytest
 
 from aichat_adapters.serve._gate import Gate
 
 pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def enter(gate: Gate) -> AsyncIterator[None]:
+    """A call as the app makes it: admitted, then a place at the site, then out."""
+    assert gate.admit(), f"the gate refused a call: {gate.admitted} of {gate.capacity} admitted"
+    try:
+        async with gate.place():
+            yield
+    finally:
+        gate.leave()
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -19,8 +33,8 @@ async def test_at_most_concurrency_at_once_first_come_first_served(concurrency: 
 
     async def call(i: int) -> None:
         nonlocal running, peak
-        arrived.append(i)  # and, with no await between, queued by place()
-        async with gate.place():
+        arrived.append(i)  # and, with no await between, admitted and queued
+        async with enter(gate):
             order.append(i)
             running += 1
             peak = max(peak, running)
@@ -43,7 +57,7 @@ async def test_full_counts_the_waiting_and_the_running() -> None:
     release = anyio.Event()
 
     async def call() -> None:
-        async with gate.place():
+        async with enter(gate):
             await release.wait()
 
     async with anyio.create_task_group() as group:
@@ -63,7 +77,7 @@ async def test_a_waiter_cancelled_in_the_queue_leaves_it() -> None:
     ran: list[str] = []
 
     async def call(name: str) -> None:
-        async with gate.place():
+        async with enter(gate):
             ran.append(name)
             await release.wait()
 
@@ -91,12 +105,12 @@ async def test_a_place_handed_to_a_cancelled_waiter_goes_to_the_next() -> None:
     async with anyio.create_task_group() as group, anyio.create_task_group() as doomed:
 
         async def holder() -> None:
-            async with gate.place():
+            async with enter(gate):
                 await release.wait()
                 doomed.cancel_scope.cancel()  # then the place is handed to "doomed"
 
         async def waiter(name: str) -> None:
-            async with gate.place():
+            async with enter(gate):
                 got.append(name)
 
         group.start_soon(holder)
@@ -111,3 +125,16 @@ async def test_a_place_handed_to_a_cancelled_waiter_goes_to_the_next() -> None:
         release.set()
     assert got == ["next"]
     assert (gate.admitted, gate.running) == (0, 0)
+
+
+async def test_calls_that_arrive_together_cannot_all_pass() -> None:
+    # The app admits a call before the task that waits for its place has run: the
+    # count must not wait for that task (60 calls in one tick once all got in).
+    gate = Gate(concurrency=2, queue=1)
+    admitted = [gate.admit() for _ in range(10)]
+    assert admitted == [True] * 3 + [False] * 7
+    assert gate.full()
+    for _ in range(3):
+        gate.leave()
+    assert (gate.admitted, gate.running) == (0, 0)
+    assert not gate.full()

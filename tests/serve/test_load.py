@@ -47,7 +47,9 @@ async def test_60_calls_at_concurrency_8_all_answered_8_at_the_site(stub: StubSe
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_past_the_queue_calls_get_429_with_retry_after(stub: StubServer) -> None:
-    stub.enqueue(*[Fault.delay(0.5)] * 60)
+    # Each site call takes 2 s: the 60 calls all arrive while the first 12 hold the 8
+    # places and the 4 queue slots, even on a loaded machine.
+    stub.enqueue(*[Fault.delay(2.0)] * 60)
     results: list[httpx.Response] = []
     with live(stub, concurrency=8, queue=4) as server:
         async with httpx.AsyncClient(

@@ -281,7 +281,7 @@ class ServeApp:
             chat = parse_chat(raw, self.settings.models)
         except RequestProblem as refused:
             return _problem(refused.problem, scope)
-        if self._gate.full():
+        if not self._gate.admit():
             problem = Problem(
                 429,
                 f"this server is busy: {self._gate.concurrency} calls are at the site and "
@@ -292,7 +292,10 @@ class ServeApp:
                 headers=(("retry-after", str(QUEUE_RETRY_AFTER)),),
             )
             return _problem(problem, scope)
-        outcome = await self._call(chat, request.receive)
+        try:
+            outcome = await self._call(chat, request.receive)
+        finally:
+            self._gate.leave()
         if outcome is None:  # the client went away: nobody to answer
             return _NoAnswer()
         if isinstance(outcome, Reply):

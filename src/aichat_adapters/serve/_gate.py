@@ -36,6 +36,21 @@ class Gate:
         """Whether a new call would find the site busy and the queue full."""
         return self.admitted >= self.capacity
 
+    def admit(self) -> bool:
+        """Count a new call in, at the site or waiting; ``False`` when `full`.
+
+        The check and the count have no await between them, so calls that arrive
+        together cannot all pass. A call admitted must `leave` once answered.
+        """
+        if self.full():
+            return False
+        self.admitted += 1
+        return True
+
+    def leave(self) -> None:
+        """Count an admitted call out."""
+        self.admitted -= 1
+
     def _release(self) -> None:
         if self._waiting:
             self._waiting.popleft().set()  # the place goes to the oldest waiter
@@ -58,21 +73,17 @@ class Gate:
     async def place(self) -> AsyncIterator[None]:
         """Wait in the queue for a place at the site; hold it for the block.
 
-        Check [`full`][] first: the caller answers 429 instead of waiting.
+        For a call that was admitted (`admit`): one that was not gets 429 instead.
         """
-        self.admitted += 1
+        if self.running < self.concurrency:
+            self.running += 1
+        else:
+            await self._wait()
         try:
-            if self.running < self.concurrency:
-                self.running += 1
-            else:
-                await self._wait()
-            try:
-                yield
-            except anyio.get_cancelled_exc_class():
-                with anyio.CancelScope(shield=True):
-                    await anyio.sleep(GRACE)
-                raise
-            finally:
-                self._release()
+            yield
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await anyio.sleep(GRACE)
+            raise
         finally:
-            self.admitted -= 1
+            self._release()

@@ -5,22 +5,20 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import attrs
 
 from aichat_adapters.clearance._chromium import Launch, check_browser_args, earn, find_browser
 from aichat_adapters.clearance._common import (
     check_cookie_names,
-    check_seconds,
     check_url,
     credentials_of,
     host_of,
     logger,
-    origin_of,
     proxy_repr,
-    still_valid,
 )
+from aichat_adapters.clearance._earned import EarnedSource, check_margin, check_timeout
 from aichat_adapters.clearance._flight import Earn, Flights
 from aichat_adapters.clearance._lock import locked
 from aichat_adapters.cookies._file import load_bundle, write_bundle
@@ -30,20 +28,12 @@ from aichat_core import Credentials, InvalidRequestError
 from aichat_core._credentials import DIRECT, public_proxy
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 __all__ = ["BrowserClearance"]
 
 # How much longer than a browser run a process waits for another's lock.
 _LOCK_MARGIN = 30.0
-
-
-def _timeout(value: object) -> float:
-    return check_seconds("timeout", value)
-
-
-def _margin(value: object) -> float:
-    return check_seconds("refresh_margin", value, allow_zero=True)
 
 
 def _flag(value: object) -> bool:
@@ -73,7 +63,7 @@ def _save_path(value: object) -> Path | None:
 
 
 @attrs.frozen
-class BrowserClearance:
+class BrowserClearance(EarnedSource):
     """Credentials earned by a real Chromium: the site's cookies and the browser's User-Agent.
 
     A credentials source (see [`CredentialsSource`][aichat_core.CredentialsSource])
@@ -123,8 +113,8 @@ class BrowserClearance:
     url: str | None = attrs.field(default=None, converter=check_url)
     executable: str | None = attrs.field(default=None, converter=_optional_text_path)
     headless: bool = attrs.field(default=True, converter=_flag)
-    timeout: float = attrs.field(default=60.0, converter=_timeout)
-    refresh_margin: float = attrs.field(default=60.0, converter=_margin)
+    timeout: float = attrs.field(default=60.0, converter=check_timeout)
+    refresh_margin: float = attrs.field(default=60.0, converter=check_margin)
     save_to: Path | None = attrs.field(default=None, converter=_save_path)
     browser_args: tuple[str, ...] = attrs.field(default=(), converter=check_browser_args)
     cookie_names: tuple[str, ...] = attrs.field(
@@ -134,32 +124,12 @@ class BrowserClearance:
         default=None, kw_only=True, converter=check_proxy, repr=proxy_repr
     )
     _flights: Flights = attrs.field(factory=Flights, init=False, repr=False, eq=False)
-    #: A browser run blocks: the async client awaits the ``a`` methods instead.
-    blocking: ClassVar[bool] = True
-
-    @property
-    def domain(self) -> str | None:
-        """The host whose cookies it earns (``url``'s); ``None`` while unbound."""
-        return None if self.url is None else host_of(self.url)
 
     def describe(self) -> str:
         """The label used in errors and logs."""
         if self.url is None:
             return "browser clearance (no url yet)"
         return f"browser clearance of {self.url}"
-
-    def bind(self, *, base_url: str, proxy: str | None) -> Self:
-        """This source for a client: ``url`` defaults to ``base_url``'s origin, and the
-        browser goes out through the client's ``proxy``.
-
-        Called once by the client's constructor. A source built with a ``url``
-        keeps it. When nothing changes, the source itself is returned (its
-        credentials in memory are shared).
-        """
-        url = self.url if self.url is not None else origin_of(base_url)
-        if url == self.url and proxy == self.proxy:
-            return self
-        return attrs.evolve(self, url=url, proxy=proxy)
 
     def get_credentials(self) -> Credentials:
         """The credentials in memory while valid, else those saved at ``save_to``, else a run's.
@@ -170,53 +140,7 @@ class BrowserClearance:
             ConnectError: the browser could not open the page.
             ChallengeError: the challenge was not passed within ``timeout``.
         """
-        self._check_bound()
-        return self._flights.get(self._earner, self._valid)
-
-    def refresh_credentials(self) -> Credentials:
-        """Run the browser again (or join a run in progress) and return its credentials.
-
-        Raises:
-            AichatError: as `get_credentials`.
-        """
-        self._check_bound()
-        return self._flights.refresh(self._earner)
-
-    async def aget_credentials(self) -> Credentials:
-        """`get_credentials` for async code (asyncio or trio); cancelling it stops the browser.
-
-        Raises:
-            AichatError: as `get_credentials`.
-        """
-        self._check_bound()
-        return await self._flights.aget(self._earner, self._valid)
-
-    async def arefresh_credentials(self) -> Credentials:
-        """`refresh_credentials` for async code (asyncio or trio).
-
-        Raises:
-            AichatError: as `get_credentials`.
-        """
-        self._check_bound()
-        return await self._flights.arefresh(self._earner)
-
-    def get_cookies(self) -> dict[str, str]:
-        """The cookies of `get_credentials` (for code that expects a cookie source)."""
-        return dict(self.get_credentials().cookies)
-
-    def refresh_cookies(self) -> dict[str, str]:
-        """The cookies of `refresh_credentials`."""
-        return dict(self.refresh_credentials().cookies)
-
-    def _check_bound(self) -> None:
-        if self.url is None:
-            raise InvalidRequestError(
-                "BrowserClearance has no url to open: give url='https://...', or pass it "
-                "to a client as cookie_source=..., which sets it to the client's base_url"
-            )
-
-    def _valid(self, credentials: Credentials) -> bool:
-        return still_valid(credentials, self.cookie_names, self.refresh_margin)
+        return super().get_credentials()
 
     def _earner(self, refresh: bool, stale: Credentials | None) -> Earn:
         return lambda: self._obtain(refresh, stale)

@@ -5,23 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import attrs
 
 from aichat_adapters.clearance._common import (
     check_cookie_names,
-    check_seconds,
     check_url,
     credentials_of,
     entries_of,
     host_of,
     logger,
-    origin_of,
     proxy_repr,
-    still_valid,
 )
+from aichat_adapters.clearance._earned import EarnedSource, check_margin, check_timeout
 from aichat_adapters.clearance._flight import Earn, Flights
 from aichat_adapters.transports._common import check_proxy
 from aichat_core import (
@@ -36,7 +34,7 @@ from aichat_core import (
 from aichat_core._credentials import public_proxy
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
+    pass
 
 __all__ = ["DEFAULT_ENDPOINT", "FlareSolverrClearance"]
 
@@ -68,16 +66,8 @@ def _endpoint(value: object) -> str:
     return value.strip()
 
 
-def _timeout(value: object) -> float:
-    return check_seconds("timeout", value)
-
-
-def _margin(value: object) -> float:
-    return check_seconds("refresh_margin", value, allow_zero=True)
-
-
 @attrs.frozen
-class FlareSolverrClearance:
+class FlareSolverrClearance(EarnedSource):
     """Credentials earned by a [FlareSolverr](https://github.com/FlareSolverr/FlareSolverr)
     service: the site's cookies and the User-Agent of FlareSolverr's browser.
 
@@ -107,8 +97,8 @@ class FlareSolverrClearance:
 
     endpoint: str = attrs.field(default=DEFAULT_ENDPOINT, converter=_endpoint)
     url: str | None = attrs.field(default=None, converter=check_url)
-    timeout: float = attrs.field(default=60.0, converter=_timeout)
-    refresh_margin: float = attrs.field(default=60.0, kw_only=True, converter=_margin)
+    timeout: float = attrs.field(default=60.0, converter=check_timeout)
+    refresh_margin: float = attrs.field(default=60.0, kw_only=True, converter=check_margin)
     cookie_names: tuple[str, ...] = attrs.field(
         default=("cf_clearance",), kw_only=True, converter=check_cookie_names
     )
@@ -116,26 +106,11 @@ class FlareSolverrClearance:
         default=None, kw_only=True, converter=check_proxy, repr=proxy_repr
     )
     _flights: Flights = attrs.field(factory=Flights, init=False, repr=False, eq=False)
-    #: A call blocks: the async client awaits the ``a`` methods instead.
-    blocking: ClassVar[bool] = True
-
-    @property
-    def domain(self) -> str | None:
-        """The host whose cookies it earns (``url``'s); ``None`` while unbound."""
-        return None if self.url is None else host_of(self.url)
 
     def describe(self) -> str:
         """The label used in errors and logs."""
         target = self.url if self.url is not None else "(no url yet)"
         return f"FlareSolverr at {self.endpoint} for {target}"
-
-    def bind(self, *, base_url: str, proxy: str | None) -> Self:
-        """This source for a client: ``url`` defaults to ``base_url``'s origin, and
-        FlareSolverr's browser goes out through the client's ``proxy``."""
-        url = self.url if self.url is not None else origin_of(base_url)
-        if url == self.url and proxy == self.proxy:
-            return self
-        return attrs.evolve(self, url=url, proxy=proxy)
 
     def get_credentials(self) -> Credentials:
         """The credentials in memory while valid, else FlareSolverr's.
@@ -147,53 +122,7 @@ class FlareSolverrClearance:
             ChallengeError: FlareSolverr could not pass the challenge.
             ResponseFormatError: FlareSolverr's answer is not what its API says.
         """
-        self._check_bound()
-        return self._flights.get(self._earner, self._valid)
-
-    def refresh_credentials(self) -> Credentials:
-        """Ask FlareSolverr again (or join a request in progress).
-
-        Raises:
-            AichatError: as `get_credentials`.
-        """
-        self._check_bound()
-        return self._flights.refresh(self._earner)
-
-    async def aget_credentials(self) -> Credentials:
-        """`get_credentials` for async code (asyncio or trio); cancelling it stops the request.
-
-        Raises:
-            AichatError: as `get_credentials`.
-        """
-        self._check_bound()
-        return await self._flights.aget(self._earner, self._valid)
-
-    async def arefresh_credentials(self) -> Credentials:
-        """`refresh_credentials` for async code (asyncio or trio).
-
-        Raises:
-            AichatError: as `get_credentials`.
-        """
-        self._check_bound()
-        return await self._flights.arefresh(self._earner)
-
-    def get_cookies(self) -> dict[str, str]:
-        """The cookies of `get_credentials`."""
-        return dict(self.get_credentials().cookies)
-
-    def refresh_cookies(self) -> dict[str, str]:
-        """The cookies of `refresh_credentials`."""
-        return dict(self.refresh_credentials().cookies)
-
-    def _check_bound(self) -> None:
-        if self.url is None:
-            raise InvalidRequestError(
-                "FlareSolverrClearance has no url to open: give url='https://...', or pass "
-                "it to a client as cookie_source=..., which sets it to the client's base_url"
-            )
-
-    def _valid(self, credentials: Credentials) -> bool:
-        return still_valid(credentials, self.cookie_names, self.refresh_margin)
+        return super().get_credentials()
 
     def _earner(self, refresh: bool, stale: Credentials | None) -> Earn:
         return self._ask

@@ -46,12 +46,13 @@ def test_not_retried_statuses(complete: Complete, stub: StubServer) -> None:
 
 
 def test_deadline_cuts_a_call_that_would_retry_longer(complete: Complete, stub: StubServer) -> None:
-    # Ten retries 0.2 s apart would take 2 s; a 0.5 s deadline allows about three attempts.
+    # Ten retries 1 s apart would take 10 s; a 1.5 s deadline allows two attempts, and the
+    # second starts 0.5 s before the deadline (room for a loaded machine's slow sleep).
     stub.enqueue(*[Fault.status(503)] * 11)
-    policy = RetryPolicy(max_retries=10, initial_wait=0.2, max_wait=0.2, jitter=0)
+    policy = RetryPolicy(max_retries=10, initial_wait=1.0, max_wait=1.0, jitter=0)
 
     with pytest.raises(ServerError) as caught:
-        complete("Hi", client={"retry_policy": policy, "deadline": 0.5})
+        complete("Hi", client={"retry_policy": policy, "deadline": 1.5})
 
     assert 1 <= caught.value.attempts <= 3
     assert len(stub.requests) == caught.value.attempts

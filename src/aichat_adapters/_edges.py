@@ -324,9 +324,13 @@ def _awaitable(
         return threaded
 
     async def plain(*args: Any) -> T:
-        result = _for_site(site, lambda: method(*args))
-        if inspect.isawaitable(result):
-            result = await result
+        try:
+            result = method(*args)
+            # A dict or Credentials is the usual answer: no need to ask the slower isawaitable.
+            if not isinstance(result, dict | Credentials) and inspect.isawaitable(result):
+                result = await result
+        except CookiesNotFoundError as error:
+            raise error.for_site(site) from None
         return convert(result)
 
     return plain

@@ -50,7 +50,8 @@ _SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 def _shown(raw: bytes, limit: int = 200) -> str:
     """Bytes a client chose (a path, a method), safe to log or quote: escaped and short."""
     text = raw[:limit].decode("ascii", "backslashreplace")
-    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+    if not text.isprintable():  # the usual path and method are: no need to look at each
+        text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
     return text + ("..." if len(raw) > limit else "")
 
 

@@ -95,6 +95,44 @@ async def test_async_transport_sends_the_request_as_given() -> None:
     assert response.headers["x-thing"] == "1"
 
 
+def test_a_users_own_client_adds_its_headers_and_runs_its_hooks() -> None:
+    seen: list[httpx.Request] = []
+    hooked: list[str] = []
+    client = httpx.Client(
+        transport=echo_handler(seen),
+        headers={"x-team": "blue"},
+        event_hooks={"request": [lambda request: hooked.append(request.method)]},
+    )
+
+    HttpxTransport(client).send(REQUEST, timeout=5)
+
+    [sent] = seen
+    assert sent.headers["x-team"] == "blue"
+    assert sent.headers["cookie"] == "sid=s3cr3t"
+    assert hooked == ["POST"]
+
+
+def test_a_client_built_here_sends_only_the_cookies_given() -> None:
+    """httpx's cookie jar never adds what an answer set: the SDK's own jar decides.
+
+    (A user's own client keeps its jar, as httpx's ``send`` does.)
+    """
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"set-cookie": "sid=rotated; Path=/"}, json={})
+
+    transport = HttpxTransport.from_httpx(httpx.MockTransport(handle))
+    bare = HttpRequest(method="POST", url=URL, headers=(), body=b"{}")
+
+    first = transport.send(bare, timeout=5)
+    transport.send(bare, timeout=5)
+
+    assert first.set_cookies == ("sid=rotated; Path=/",)
+    assert [request.headers.get("cookie") for request in seen] == [None, None]
+
+
 def test_redirects_are_returned_not_followed() -> None:
     seen: list[httpx.Request] = []
 

@@ -100,6 +100,7 @@ class AiohttpTransport:
         self._ssl = ssl_context(verify)
         self._max_body_size = check_max_body_size(max_body_size)
         self._sessions: PerLoop[Any] = PerLoop(self._new_session, _close_session)
+        self._last_timeout: Any = None
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(limit={self._limit})"
@@ -128,26 +129,50 @@ class AiohttpTransport:
                 url,
                 data=request.body,
                 headers=_ENCODING + request.headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=self._timeout(timeout),
                 allow_redirects=False,
                 proxy=self._proxy,
             ) as response:
-                headers = response.headers
+                headers, set_cookies = _headers(response.headers)
                 body = BodyReader(headers, url, self._max_body_size)
-                async for chunk in response.content.iter_any():
-                    body.feed(chunk)
+                if "content-length" in headers and "content-encoding" not in headers:
+                    # Its size is checked already, and aiohttp reads no byte past it.
+                    body.feed(await response.read())
+                else:
+                    async for chunk in response.content.iter_any():
+                        body.feed(chunk)
                 return HttpResponse(
                     status_code=response.status,
-                    headers={name: headers[name] for name in headers},
+                    headers=headers,
                     body=body.finish(),
-                    set_cookies=tuple(headers.getall("set-cookie", ())),
+                    set_cookies=set_cookies,
                 )
         except (asyncio.TimeoutError, aiohttp.ClientError, ValueError) as exc:
             raise _error(aiohttp, exc, url, self._proxy, timeout) from exc
 
+    def _timeout(self, seconds: float) -> Any:
+        """aiohttp's ``ClientTimeout(total=seconds)``, the last one kept (calls share theirs)."""
+        timeout = self._last_timeout
+        if timeout is None or timeout.total != seconds:
+            timeout = self._last_timeout = self._aiohttp.ClientTimeout(total=seconds)
+        return timeout
+
     async def aclose(self) -> None:
         """Close the session of the running loop (another loop's closes as that loop ends)."""
         await self._sessions.aclose(loop_token())
+
+
+def _headers(received: Any) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The answer's headers in one pass: a dict (names lower-cased, the first of repeats
+    kept), and each ``Set-Cookie`` on its own."""
+    headers: dict[str, str] = {}
+    set_cookies: list[str] = []
+    for name, value in received.items():
+        key = name.lower()
+        if key == "set-cookie":
+            set_cookies.append(value)
+        headers.setdefault(key, value)
+    return headers, tuple(set_cookies)
 
 
 async def _close_session(session: Any) -> None:

@@ -13,7 +13,7 @@ through the two small ports below.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import attrs
 
@@ -21,7 +21,13 @@ from aichat_core._call import PreparedCall
 from aichat_core._credentials import Credentials
 from aichat_core._errors import AichatError, AuthenticationError, RequestTimeoutError
 from aichat_core._http import HttpRequest, HttpResponse
-from aichat_core._protocol import Reply, build_request, parse_response
+from aichat_core._protocol import (
+    Reply,
+    parse_response,
+    request_body,
+    request_headers,
+    success_payload,
+)
 from aichat_core._retry import RetryPolicy
 
 __all__ = [
@@ -92,6 +98,20 @@ class Budget(Protocol):
         ...
 
 
+class LastHeaders:
+    """The request headers built for the last [`Sent`][aichat_core._engine.Sent].
+
+    While the cookies do not change, the jar gives the same ``Sent`` call
+    after call, and its headers are not merged again. One attribute holds the
+    pair, so calls in other threads read a whole pair or the one before.
+    """
+
+    __slots__ = ("entry",)
+
+    def __init__(self) -> None:
+        self.entry: tuple[Sent | None, tuple[tuple[str, str], ...]] = (None, ())
+
+
 @attrs.frozen
 class CallSettings:
     """A client's options as a call needs them (built once per client)."""
@@ -102,6 +122,7 @@ class CallSettings:
     timeout: float
     policy: RetryPolicy
     refresh_margin: float | None = None
+    last_headers: LastHeaders = attrs.field(factory=LastHeaders, init=False, eq=False, repr=False)
 
 
 # The commands: what the driver is told to do next.
@@ -225,13 +246,16 @@ class CallEngine:
         """The answer of the last [`Send`][aichat_core._engine.Send] arrived."""
         rotated = bool(response.set_cookies) and self._jar.update(response.set_cookies)
         try:
-            reply = parse_response(
-                response, now=wall, secrets=self._sent.values, base_url=self._settings.base_url
-            )
+            if 200 <= response.status_code < 300:
+                text, payload = success_payload(response.body, self._sent.values)
+            else:
+                parse_response(  # raises the error for the status
+                    response, now=wall, secrets=self._sent.values, base_url=self._settings.base_url
+                )
         except AichatError as error:
             outcome = self._failed(error, now=now, rand=rand)
         else:
-            outcome = self._done(reply, now)
+            outcome = self._done(text, payload, response.status_code, now)
         if rotated:
             self._pending = outcome
             return Save(self._jar.cookies())
@@ -283,23 +307,17 @@ class CallEngine:
 
     def _use(self, sent: Sent) -> None:
         settings = self._settings
-        credentials = sent.credentials
-        headers: Mapping[str, str] = settings.headers
-        user_agent = settings.user_agent
-        if credentials is not None:
-            if credentials.headers:
-                headers = {**credentials.headers, **headers}
-            if credentials.user_agent is not None and "user-agent" not in settings.headers:
-                user_agent = credentials.user_agent
-        if sent.header:
-            headers = {"cookie": sent.header, **headers}
+        last = settings.last_headers
+        built_for, headers = last.entry
+        if built_for is not sent:
+            headers = _headers(settings, sent)
+            last.entry = (sent, headers)
         self._sent = sent
-        self._request = build_request(
-            self._prepared.prompt,
-            self._prepared.params,
-            base_url=settings.base_url,
+        self._request = HttpRequest(
+            method="POST",
+            url=f"{settings.base_url}/api/text",
             headers=headers,
-            user_agent=user_agent,
+            body=request_body(self._prepared.prompt, self._prepared.params),
         )
 
     def _expiring(self, wall: float) -> bool:
@@ -337,12 +355,26 @@ class CallEngine:
         attempt, self._round = self._round, self._round + 1
         return Sleep(wait, attempt, error)
 
-    def _done(self, reply: Reply, now: float) -> Command:
+    def _done(self, text: str, payload: Mapping[str, Any], status: int, now: float) -> Command:
         if self._budget is not None:
             self._budget.give_back(self._spent)
-        return Done(
-            Reply(reply.text, reply.raw, self.attempts, now - self._started, reply.status_code)
-        )
+        return Done(Reply(text, payload, self.attempts, now - self._started, status))
 
     def _fail(self, error: AichatError, why: str = "", cause: Exception | None = None) -> Fail:
         return Fail(error.evolve(message=error.message + why, attempts=self.attempts, cause=cause))
+
+
+def _headers(settings: CallSettings, sent: Sent) -> tuple[tuple[str, str], ...]:
+    """The request headers for ``sent``: the credentials' User-Agent and headers under the
+    client's own, and the jar's ``Cookie`` header."""
+    credentials = sent.credentials
+    headers: Mapping[str, str] = settings.headers
+    user_agent = settings.user_agent
+    if credentials is not None:
+        if credentials.headers:
+            headers = {**credentials.headers, **headers}
+        if credentials.user_agent is not None and "user-agent" not in settings.headers:
+            user_agent = credentials.user_agent
+    if sent.header:
+        headers = {"cookie": sent.header, **headers}
+    return request_headers(settings.base_url, headers=headers, user_agent=user_agent)

@@ -128,8 +128,23 @@ def build_request(
     [`check_base_url`][aichat_core.check_base_url] and
     [`check_headers`][aichat_core.check_headers]).
     """
-    # What json.dumps gives for g4f's dict, built from a cached tail of the parameters.
-    body = f'{{"message": {encode_basestring(prompt)}, {_body_tail(params)}'
+    body = request_body(prompt, params)
+    return HttpRequest(
+        method="POST",
+        url=f"{base_url}/api/text",
+        headers=request_headers(base_url, cookies=cookies, headers=headers, user_agent=user_agent),
+        body=body,
+    )
+
+
+def request_headers(
+    base_url: str,
+    *,
+    cookies: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    user_agent: str | None = USER_AGENT,
+) -> tuple[tuple[str, str], ...]:
+    """The headers of [`build_request`][aichat_core.build_request], which depend on no prompt."""
     merged = {
         "content-type": "application/json",
         "accept": "*/*",
@@ -142,12 +157,13 @@ def build_request(
         merged["cookie"] = format_cookie_header(cookies)
     for name, value in (headers or {}).items():
         merged[name.lower()] = value
-    return HttpRequest(
-        method="POST",
-        url=f"{base_url}/api/text",
-        headers=tuple(merged.items()),
-        body=_utf8(body, prompt),
-    )
+    return tuple(merged.items())
+
+
+def request_body(prompt: str, params: GenerationParams) -> bytes:
+    """The JSON body of [`build_request`][aichat_core.build_request]."""
+    # What json.dumps gives for g4f's dict, built from a cached tail of the parameters.
+    return _utf8(f'{{"message": {encode_basestring(prompt)}, {_body_tail(params)}', prompt)
 
 
 def _utf8(body: str, prompt: str) -> bytes:
@@ -263,10 +279,16 @@ def _text(body: bytes) -> str | bytes:
 
 
 def _parse_success(response: HttpResponse, secrets: Collection[str]) -> Reply:
+    text, payload = success_payload(response.body, secrets)
+    return Reply(text=text, raw=payload, status_code=response.status_code)
+
+
+def success_payload(body: bytes, secrets: Collection[str]) -> tuple[str, dict[str, Any]]:
+    """The text and the JSON object of a 2xx answer's ``body``, or the typed error."""
     try:
-        payload = json.loads(_text(response.body))
+        payload = json.loads(_text(body))
     except (ValueError, RecursionError) as exc:
-        excerpt = _quote(response.body[: _QUOTE * 4].decode("utf-8", "replace"), secrets)
+        excerpt = _quote(body[: _QUOTE * 4].decode("utf-8", "replace"), secrets)
         raise ResponseFormatError(f"the answer is not JSON: {excerpt}") from exc
     if not isinstance(payload, dict):
         raise ResponseFormatError(f"the answer is JSON but not an object: {type(payload).__name__}")
@@ -278,4 +300,4 @@ def _parse_success(response: HttpResponse, secrets: Collection[str]) -> Reply:
         raise ResponseFormatError(
             f"the answer has no text message: {_quote(str(payload), secrets)}"
         )
-    return Reply(text=message, raw=payload, status_code=response.status_code)
+    return message, payload

@@ -370,6 +370,45 @@ def test_a_bundle_brings_its_user_agent_and_headers() -> None:
     assert dict(first.request.headers)["user-agent"] == "Browser/2"
 
 
+class CachingJar(FakeJar):
+    """Gives the same ``Sent`` while nothing changed, as the real jar does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: Sent | None = None
+
+    def sent(self) -> Sent:
+        last = self.last
+        if (
+            last is None
+            or last.version != self.version
+            or last.credentials is not (self.seed_credentials)
+        ):
+            last = self.last = super().sent()
+        return last
+
+
+def test_each_request_has_the_headers_of_its_cookies_and_its_client() -> None:
+    jar = CachingJar()
+    settings = CallSettings(
+        base_url=BASE_URL, headers={}, user_agent="OurAgent/1", timeout=10.0, policy=RetryPolicy()
+    )
+    copy = attrs.evolve(settings, headers={"x-copy": "1"})  # a with_options copy, same jar
+
+    def headers(of: CallSettings) -> dict[str, str]:
+        call = CallEngine(prepare_call("Hi"), of, jar=jar, budget=None, started=0.0)
+        command = call.start(STALE, jar.version, now=0.0, wall=WALL)
+        assert isinstance(command, Send)
+        return dict(command.request.headers)
+
+    assert headers(settings)["cookie"] == "session=stale-value"
+    assert "x-copy" not in headers(settings)
+    assert headers(copy)["x-copy"] == "1"
+    jar.update(["session=rotated"])  # the site set a new value: the next request sends it
+    assert headers(settings)["cookie"] == "session=rotated"
+    assert headers(copy)["cookie"] == "session=rotated"
+
+
 @attrs.frozen
 class Expiry:
     left: float

@@ -18,7 +18,7 @@ from rich.progress import Progress, ProgressColumn
 
 from aichat_adapters.cli._batch import time_left, time_left_column
 from aichat_adapters.stub import Fault, StubServer
-from tests.support import AICHAT, WAIT, clean_env, no_cookies_env, run
+from tests.support import AICHAT, WAIT, clean_env, no_cookies_env, run, started
 
 
 def write_jsonl(path: Path, *records: Any) -> Path:
@@ -277,7 +277,7 @@ def test_ctrl_c_then_rerun_answers_every_id_once_and_asks_nothing_twice(tmp_path
     with StubServer(latency=0.1) as slow:
         command = [AICHAT, "batch", str(source), "-o", str(output), "--base-url", slow.url]
         command += ["--cookies", "a=b", "--concurrency", "4"]
-        with subprocess.Popen(
+        with started(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
         ) as process:
             try:

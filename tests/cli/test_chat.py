@@ -16,7 +16,7 @@ import pytest
 
 from aichat_adapters.cli._chat import DISCARDED
 from aichat_adapters.stub import Fault, StubServer
-from tests.support import AICHAT, WAIT, at_a_terminal, clean_env, drain, run, visible
+from tests.support import AICHAT, WAIT, at_a_terminal, clean_env, drain, run, started, visible
 
 
 def chat(stub: StubServer, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -238,7 +238,7 @@ def test_a_slow_reply_is_printed_on_a_line_of_its_own_once_the_spinner_is_gone(
     screen, screen_end = pty.openpty()
     shown: list[bytes] = []
     try:
-        with subprocess.Popen(
+        with started(
             [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
             stdin=keyboard_end,
             stdout=screen_end,
@@ -265,7 +265,7 @@ def test_a_slow_reply_is_printed_on_a_line_of_its_own_once_the_spinner_is_gone(
 def test_ctrl_c_at_the_prompt_discards_the_line_and_the_chat_goes_on(stub: StubServer) -> None:
     controller, terminal = pty.openpty()
     try:
-        with subprocess.Popen(
+        with started(
             [AICHAT, "chat", "--base-url", stub.url, "--cookies", "a=b"],
             stdin=terminal,
             stdout=subprocess.PIPE,

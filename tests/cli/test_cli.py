@@ -19,7 +19,16 @@ from aichat_adapters import AichatClient, InvalidRequestError
 from aichat_adapters._extras import install_hint
 from aichat_adapters.stub import Fault, StubServer
 from aichat_core import RETRY_STATUSES
-from tests.support import AICHAT, WAIT, clean_env, free_port, no_cookies_env, run, stdout_line
+from tests.support import (
+    AICHAT,
+    WAIT,
+    clean_env,
+    free_port,
+    no_cookies_env,
+    run,
+    started,
+    stdout_line,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -498,7 +507,7 @@ def test_an_empty_prompt_is_refused_in_the_library_s_words(
 def test_ctrl_c_while_asking_exits_130(stub: StubServer) -> None:
     stub.enqueue(Fault.delay(WAIT))
     command = [AICHAT, "ask", "Hi", "--base-url", stub.url, "--cookies", "a=b"]
-    with subprocess.Popen(
+    with started(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
     ) as process:
         try:
@@ -602,7 +611,7 @@ def test_every_command_takes_verbose(command: str) -> None:
 
 def test_stub_command_serves_until_ctrl_c() -> None:
     command = [AICHAT, "stub", "--port", "0", "--require-cookie", "sid=s3cret", "--latency", "0.01"]
-    with subprocess.Popen(
+    with started(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
     ) as process:
         try:

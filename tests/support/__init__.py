@@ -31,6 +31,7 @@ from .cli import (
     drain,
     no_cookies_env,
     run,
+    started,
     stdout_line,
     visible,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "serve_env",
     "settle",
     "solve",
+    "started",
     "stdout_line",
     "visible",
     "wait_for",

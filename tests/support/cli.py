@@ -9,6 +9,7 @@ machine's cookies or base URL never leak in), plus what the test gives.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import queue
@@ -16,9 +17,9 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 __all__ = [
     "AICHAT",
@@ -129,3 +130,18 @@ def visible(data: bytes) -> str:
     """What a terminal shows of ``data``, roughly: no escape sequences, each \\r a new line."""
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]", "", data.decode("utf-8", "replace"))
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@contextlib.contextmanager
+def started(*args: Any, **options: Any) -> Iterator[subprocess.Popen[Any]]:
+    """``subprocess.Popen(...)`` as a block that kills the process if the block fails.
+
+    ``Popen``'s own exit waits for the process without a timeout: after a failed
+    assertion, a command that waits for input would hang the test run.
+    """
+    with subprocess.Popen(*args, **options) as process:
+        try:
+            yield process
+        except BaseException:
+            process.kill()
+            raise

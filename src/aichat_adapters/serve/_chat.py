@@ -187,11 +187,16 @@ def _usage(request: ChatRequest, text: str) -> dict[str, Any]:
     }
 
 
+# Built once: json.dumps with options builds an encoder for each call.
+_COMPACT = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+_COMPACT_ASCII = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+
+
 def _dumps(value: object) -> bytes:
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _COMPACT.encode(value).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate from the site: JSON escapes carry it
-        return json.dumps(value, separators=(",", ":")).encode("ascii")
+        return _COMPACT_ASCII.encode(value).encode("ascii")
 
 
 def _id() -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from types import TracebackType
 
 import anyio
 
@@ -31,6 +30,7 @@ class Gate:
         self.admitted = 0  # at the site, or waiting for a place
         self.running = 0  # at the site
         self._waiting: deque[anyio.Event] = deque()
+        self._place = _Place(self)
 
     def full(self) -> bool:
         """Whether a new call would find the site busy and the queue full."""
@@ -69,21 +69,39 @@ class Gate:
                 self._waiting.remove(turn)
             raise
 
-    @asynccontextmanager
-    async def place(self) -> AsyncIterator[None]:
+    def place(self) -> _Place:
         """Wait in the queue for a place at the site; hold it for the block.
 
         For a call that was admitted (`admit`): one that was not gets 429 instead.
         """
-        if self.running < self.concurrency:
-            self.running += 1
+        return self._place
+
+
+class _Place:
+    """`Gate.place`'s context manager: a class, so that entering and leaving cost one call
+    each (a generator's context manager costs several)."""
+
+    __slots__ = ("_gate",)
+
+    def __init__(self, gate: Gate) -> None:
+        self._gate = gate
+
+    async def __aenter__(self) -> None:
+        gate = self._gate
+        if gate.running < gate.concurrency:
+            gate.running += 1
         else:
-            await self._wait()
+            await gate._wait()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         try:
-            yield
-        except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
-                await anyio.sleep(GRACE)
-            raise
+            if exc_type is not None and issubclass(exc_type, anyio.get_cancelled_exc_class()):
+                with anyio.CancelScope(shield=True):
+                    await anyio.sleep(GRACE)
         finally:
-            self._release()
+            self._gate._release()

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from aichat_adapters import AichatClient, InvalidRequestError
+from aichat_adapters.serve import _app as serve_app
 from aichat_adapters.serve import create_app
 from aichat_adapters.serve._guard import host_name
 from aichat_adapters.stub import StubServer
@@ -236,6 +237,27 @@ async def test_one_log_line_per_request_without_body_key_or_cookie(
     )
     for secret in (KEY, "wrong-key-123", secret_prompt, *COOKIES.values()):
         assert secret not in everything
+
+
+async def test_a_bug_answering_a_chat_is_a_500_in_openais_shape_and_one_log_line(
+    stub: StubServer, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(raw: bytes, models: Any) -> Any:
+        raise RuntimeError("a-detail-for-the-log-only")
+
+    monkeypatch.setattr(serve_app, "parse_chat", broken)
+    caplog.set_level(logging.INFO)
+    async with asgi(stub) as http:
+        response = await http.post("/v1/chat/completions", json=CHAT)
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error"
+    assert "a-detail-for-the-log-only" not in response.text
+    lines = [r.getMessage() for r in caplog.records if r.name == "aichat.serve"]
+    assert lines[0] == "internal error (RuntimeError) serving a request"
+    assert lines[1].startswith('127.0.0.1:50000 "POST /v1/chat/completions" 500 ')
+    assert lines[1].endswith(" ms internal_error")
+    assert len(lines) == 2
+    assert stub.requests == []
 
 
 async def test_health_reports_names_never_values(stub: StubServer) -> None:

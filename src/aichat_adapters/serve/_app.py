@@ -1,14 +1,17 @@
-"""The ASGI app: the guard and the access log around Starlette's routes."""
+"""The ASGI app: the guard and the access log around Starlette's routes.
+
+``POST /v1/chat/completions``, the route that carries the load, is answered in ASGI terms
+without Starlette's layers; the other routes go through its router.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import anyio
@@ -31,6 +34,7 @@ from aichat_core import AuthenticationError, InvalidRequestError, Reply
 __all__ = ["ServeApp", "create_app"]
 
 logger = logging.getLogger("aichat.serve")
+_INFO = logging.INFO
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,7 +48,15 @@ CLOSED = 499
 """The status logged for a request whose client went away before the answer (nginx's)."""
 
 _ERROR_CODE = "aichat.serve.error"  # the scope key an answer's error code is logged from
-_SSE_HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
+_ACCESS = '%s "%s %s" %d %.1f ms%s'  # the access log line: peer "METHOD path" status time[ code]
+_CHAT_PATH = "/v1/chat/completions"
+_JSON = "application/json"
+_JSON_TYPE = (b"content-type", b"application/json")
+_SSE_HEADERS = [
+    (b"cache-control", b"no-cache"),
+    (b"x-accel-buffering", b"no"),
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+]
 
 
 def _shown(raw: bytes, limit: int = 200) -> str:
@@ -62,43 +74,55 @@ def _problem(problem: Problem, scope: Scope) -> Response:
     )
 
 
-async def _send_problem(send: Send, problem: Problem) -> None:
+async def _send_problem(send: Send, problem: Problem, scope: Scope) -> None:
+    scope[_ERROR_CODE] = problem.code
     body = problem.body()
     start = {"type": "http.response.start", "status": problem.status}
     await send({**start, "headers": problem.raw_headers(body)})
     await send({"type": "http.response.body", "body": body})
 
 
-class _NoAnswer(Response):
-    """What a request whose client went away gets: nothing (the log says 499)."""
+async def _answer(send: Send, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """A 200 with its whole body: the two messages ASGI needs, with Content-Length."""
+    headers.append((b"content-length", str(len(body)).encode("ascii")))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
-    def __init__(self) -> None:
-        super().__init__(status_code=CLOSED)
+
+def _is_chat(scope: Scope) -> bool:
+    """``POST /v1/chat/completions`` at the root (mounted elsewhere: the router decides)."""
+    return scope["path"] == _CHAT_PATH and scope["method"] == "POST" and not scope.get("root_path")
+
+
+class _Endpoint:
+    """An ASGI app as a route's endpoint (Starlette takes a method for a request handler)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        return
-
-
-@contextlib.asynccontextmanager
-async def _time_limit(seconds: float) -> AsyncIterator[None]:
-    """A block cut by ``TimeoutError`` after ``seconds``: asyncio's own timeout where there
-    is one (a timer; anyio's cancel scope costs several times more), else anyio's (trio)."""
-    if sys.version_info >= (3, 11):
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            pass
-        else:
-            async with asyncio.timeout(seconds):
-                yield
-            return
-    with anyio.fail_after(seconds):
-        yield
+        await self._app(scope, receive, send)
 
 
 async def _until_disconnect(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _asyncio_task() -> asyncio.Task[Any] | None:
+    """The asyncio task running this request; ``None`` on another loop (trio)."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no asyncio loop running
+        return None
+
+
+def _uncancel(task: asyncio.Task[Any]) -> int:
+    """Take back one cancellation of ``task``; how many are still asked for (Python 3.10
+    counts none)."""
+    if sys.version_info >= (3, 11):
+        return task.uncancel()
+    return 0  # pragma: no cover
 
 
 class ServeApp:
@@ -117,7 +141,7 @@ class ServeApp:
         self._gate = Gate(settings.concurrency, settings.queue)
         self._created = int(time.time())
         routes = [
-            Route("/v1/chat/completions", self._chat, methods=["POST"]),
+            Route(_CHAT_PATH, _Endpoint(self._chat), methods=["POST"]),
             Route("/v1/models", self._models, methods=["GET"]),
             Route("/v1/models/{model:path}", self._model, methods=["GET"]),
             Route("/health", self._health, methods=["GET"]),
@@ -155,13 +179,11 @@ class ServeApp:
             if problem is None:
                 await self._inner(scope, receive, logged)
             else:
-                scope[_ERROR_CODE] = problem.code
-                await _send_problem(logged, problem)
+                await _send_problem(logged, problem, scope)
         except Exception as error:  # a bug: one line in the log, a 500 to the client
             logger.error("internal error (%s) serving a request", type(error).__name__)
             if status == CLOSED:
-                scope[_ERROR_CODE] = "internal_error"
-                await _send_problem(logged, problem_for(error))
+                await _send_problem(logged, problem_for(error), scope)
         finally:
             self._log(scope, status, started)
 
@@ -184,21 +206,23 @@ class ServeApp:
             if name == b"authorization":
                 authorization = value
         problem = self._guard.key(authorization)
-        if problem is None:
-            await self._router(scope, receive, send)
+        if problem is not None:
+            await _send_problem(send, problem, scope)
+        elif _is_chat(scope):
+            # The router's own choice, without its layers (the app, two middlewares, the
+            # route, a Request, a Response): the one route that carries the load.
+            await self._chat(scope, receive, send)
         else:
-            scope[_ERROR_CODE] = problem.code
-            await _send_problem(send, problem)
+            await self._router(scope, receive, send)
 
     @staticmethod
     def _log(scope: Scope, status: int, started: float) -> None:
-        if not logger.isEnabledFor(logging.INFO):
+        if not logger.isEnabledFor(_INFO):
             return
         client = scope.get("client")
         peer = f"{client[0]}:{client[1]}" if client else "-"
         code = scope.get(_ERROR_CODE)
-        logger.info(
-            '%s "%s %s" %d %.1f ms%s',
+        args = (
             peer,
             _shown(scope["method"].encode("latin-1")),
             _shown(scope.get("raw_path") or scope["path"].encode("utf-8", "backslashreplace")),
@@ -206,6 +230,11 @@ class ServeApp:
             (time.perf_counter() - started) * 1000,
             f" {code}" if code else "",
         )
+        # What logger.info does, less its walk up the stack for the caller (a third of its
+        # cost): the record names this method as where it comes from.
+        file, line = _LOG_SOURCE
+        record = logger.makeRecord(logger.name, _INFO, file, line, _ACCESS, args, None, "_log")
+        logger.handle(record)
 
     # ------------------------------------------------------------------ routes
 
@@ -262,26 +291,36 @@ class ServeApp:
         body = json.dumps(await health(self.client)).encode("utf-8")
         return Response(body, media_type="application/json", headers={"cache-control": "no-store"})
 
-    async def _chat(self, request: Request) -> Response:
-        scope = request.scope
-        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-        if media != "application/json":
+    async def _chat(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/chat/completions``, in ASGI terms: one answer in two messages, or
+        none when the client went away (the log says 499)."""
+        media = length = None
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers
+            if name == b"content-type" and media is None:
+                media = value
+            elif name == b"content-length" and length is None:
+                length = value
+        if media is None or media.decode("latin-1").partition(";")[0].strip().lower() != _JSON:
             problem = Problem(
                 415,
                 "send the body as JSON, with the header 'Content-Type: application/json'",
                 "invalid_request_error",
                 "unsupported_media_type",
             )
-            return _problem(problem, scope)
-        raw = await self._body(request)
+            await _send_problem(send, problem, scope)
+            return
+        task = _asyncio_task()
+        raw = await self._body(length, receive, task)
         if raw is None:
-            return _NoAnswer()
+            return
         if isinstance(raw, Problem):
-            return _problem(raw, scope)
+            await _send_problem(send, raw, scope)
+            return
         try:
             chat = parse_chat(raw, self.settings.models)
         except RequestProblem as refused:
-            return _problem(refused.problem, scope)
+            await _send_problem(send, refused.problem, scope)
+            return
         if not self._gate.admit():
             problem = Problem(
                 429,
@@ -292,62 +331,80 @@ class ServeApp:
                 "queue_full",
                 headers=(("retry-after", str(QUEUE_RETRY_AFTER)),),
             )
-            return _problem(problem, scope)
+            await _send_problem(send, problem, scope)
+            return
         try:
-            outcome = await self._call(chat, request.receive)
+            outcome = await self._call(chat, receive, task)
         finally:
             self._gate.leave()
         if outcome is None:  # the client went away: nobody to answer
-            return _NoAnswer()
+            return
         if isinstance(outcome, Reply):
             if chat.stream:
-                return Response(
-                    stream(chat, outcome.text), media_type="text/event-stream", headers=_SSE_HEADERS
-                )
-            return Response(completion(chat, outcome.text), media_type="application/json")
+                await _answer(send, list(_SSE_HEADERS), stream(chat, outcome.text))
+            else:
+                await _answer(send, [_JSON_TYPE], completion(chat, outcome.text))
+            return
         names: list[str] = []
         if isinstance(outcome, AuthenticationError):
             names = (await credentials_report(self.client))["cookies"]
-        return _problem(problem_for(outcome, names), scope)
+        await _send_problem(send, problem_for(outcome, names), scope)
 
-    async def _body(self, request: Request) -> bytes | Problem | None:
+    async def _body(
+        self, length: bytes | None, receive: Receive, task: asyncio.Task[Any] | None
+    ) -> bytes | Problem | None:
         """The request body, read under the cap and the time limit, never more.
 
-        ``None`` when the client went away.
+        ``None`` when the client went away. ``task``: the request's, on asyncio.
         """
         limit = self.settings.max_body
-        too_large = Problem(
-            413,
-            f"the body is larger than this server's limit of {limit} bytes (--max-body)",
-            "invalid_request_error",
-            "request_too_large",
-        )
-        length = request.headers.get("content-length")
-        if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
-            return too_large  # not one byte read: uvicorn discards the body as it comes
-        chunks: list[bytes] = []
-        size = 0
-        receive = request.receive
+        if length is not None and length.isdigit() and int(length) > limit:
+            return self._too_large()  # not one byte read: uvicorn discards the body as it comes
+        seconds = self.settings.body_timeout
         try:
-            async with _time_limit(self.settings.body_timeout):
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return None
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:
-                        return too_large
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        return b"".join(chunks)
+            if sys.version_info >= (3, 11) and task is not None:
+                # asyncio's own timeout: a timer (anyio's cancel scope costs several times more)
+                async with asyncio.timeout(seconds):
+                    return await self._read(receive, limit)
+            with anyio.fail_after(seconds):
+                return await self._read(receive, limit)
         except TimeoutError:
             return Problem(
                 408,
-                f"the body did not arrive within {self.settings.body_timeout:g} s",
+                f"the body did not arrive within {seconds:g} s",
                 "invalid_request_error",
                 "request_timeout",
             )
+
+    def _too_large(self) -> Problem:
+        return Problem(
+            413,
+            f"the body is larger than this server's limit of {self.settings.max_body} bytes "
+            "(--max-body)",
+            "invalid_request_error",
+            "request_too_large",
+        )
+
+    async def _read(self, receive: Receive, limit: int) -> bytes | Problem | None:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body: bytes = message.get("body", b"")
+        if not message.get("more_body", False):  # the whole body at once: the usual case
+            return self._too_large() if len(body) > limit else body
+        chunks = [body]
+        size = len(body)
+        while True:
+            if size > limit:
+                return self._too_large()
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return self._too_large() if size > limit else b"".join(chunks)
 
     async def _complete(self, chat: ChatRequest) -> Reply | Exception:
         """The call, once the gate gives it a place; its error as a value."""
@@ -358,32 +415,39 @@ class ServeApp:
         except Exception as error:
             return error
 
-    async def _call(self, chat: ChatRequest, receive: Receive) -> Reply | Exception | None:
+    async def _call(
+        self, chat: ChatRequest, receive: Receive, task: asyncio.Task[Any] | None
+    ) -> Reply | Exception | None:
         """The site's answer (or its error); ``None`` when the client went away first.
 
         A client that disconnects, while waiting in the queue or while its call is
-        at the site, cancels the call. On asyncio this takes two plain tasks; on
-        another loop (trio), a task group.
+        at the site, cancels the call. On asyncio the call runs in the request's own
+        ``task``, and a watcher task cancels that task when ``receive`` says the client
+        is gone: one task more, no loop turn more. On another loop (trio), a task group.
         """
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        if task is None:
             return await self._call_in_group(chat, receive)
-        call = loop.create_task(self._complete(chat))
+        gone = False
 
         async def watch() -> None:
+            nonlocal gone
             await _until_disconnect(receive)
-            call.cancel()
+            gone = True
+            task.cancel()
 
-        watcher = loop.create_task(watch())
+        watcher = task.get_loop().create_task(watch())
         try:
-            return await call
+            outcome = await self._complete(chat)
         except asyncio.CancelledError:
-            if watcher.done() and not watcher.cancelled():
-                return None  # the client went away
+            if gone and _uncancel(task) == 0:
+                return None  # the client went away (and nobody else cancelled the request)
             raise
         finally:
             watcher.cancel()
+        if gone:  # the call ended with the cancellation unheard: the client is gone all the same
+            _uncancel(task)
+            return None
+        return outcome
 
     async def _call_in_group(self, chat: ChatRequest, receive: Receive) -> Reply | Exception | None:
         outcome: Reply | Exception | None = None
@@ -400,6 +464,10 @@ class ServeApp:
             outcome = await self._complete(chat)
             group.cancel_scope.cancel()
         return None if gone else outcome
+
+
+_LOG_SOURCE = (ServeApp._log.__code__.co_filename, ServeApp._log.__code__.co_firstlineno)
+"""Where an access log record says it comes from: `ServeApp._log`."""
 
 
 def create_app(

@@ -260,6 +260,24 @@ async def test_a_bug_answering_a_chat_is_a_500_in_openais_shape_and_one_log_line
     assert stub.requests == []
 
 
+async def test_mounted_under_a_prefix_the_routes_answer_there(stub: StubServer) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    async with client_for(stub) as client:
+        outer = Starlette(routes=[Mount("/openai", app=create_app(client))])
+        transport = httpx.ASGITransport(app=outer, client=("127.0.0.1", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost:8000") as http:
+            chat = await http.post("/openai/v1/chat/completions", json=CHAT)
+            models = await http.get("/openai/v1/models")
+            at_the_root = await http.post("/v1/chat/completions", json=CHAT)
+    assert chat.status_code == 200, chat.text
+    assert chat.json()["choices"][0]["message"]["content"] == "Echo: Hi"
+    assert [model["id"] for model in models.json()["data"]] == ["gpt-3.5-turbo", "aichat"]
+    assert at_the_root.status_code == 404
+    assert [r.json["message"] for r in stub.requests if isinstance(r.json, dict)] == ["Hi"]
+
+
 async def test_health_reports_names_never_values(stub: StubServer) -> None:
     async with asgi(stub) as http:
         response = await http.get("/health")

@@ -23,7 +23,7 @@ from aichat_core._errors import AichatError, AuthenticationError, RequestTimeout
 from aichat_core._http import HttpRequest, HttpResponse
 from aichat_core._protocol import (
     Reply,
-    parse_response,
+    raise_for_status,
     request_body,
     request_headers,
     success_payload,
@@ -249,7 +249,7 @@ class CallEngine:
             if 200 <= response.status_code < 300:
                 text, payload = success_payload(response.body, self._sent.values)
             else:
-                parse_response(  # raises the error for the status
+                raise_for_status(
                     response, now=wall, secrets=self._sent.values, base_url=self._settings.base_url
                 )
         except AichatError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from json.encoder import encode_basestring  # json.dumps(str, ensure_ascii=False)
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import SplitResult, urlsplit
 
 import attrs
@@ -206,9 +206,21 @@ def parse_response(
     cannot put a cookie into a message or a log. Hints name ``base_url``, the
     site that was asked.
     """
+    if not 200 <= response.status_code < 300:
+        raise_for_status(response, now=now, secrets=secrets, base_url=base_url)
+    return _parse_success(response, secrets)
+
+
+def raise_for_status(
+    response: HttpResponse,
+    *,
+    now: float,
+    secrets: Collection[str] = (),
+    base_url: str = DEFAULT_BASE_URL,
+) -> NoReturn:
+    """Raise the typed error for an answer that is not 2xx (see
+    [`parse_response`][aichat_core.parse_response])."""
     status = response.status_code
-    if 200 <= status < 300:
-        return _parse_success(response, secrets)
     text = _scrub(response.body.decode("utf-8", "replace"), secrets)
     retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
     details: dict[str, Any] = {"status_code": status, "body": text, "retry_after": retry_after}

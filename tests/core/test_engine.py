@@ -382,7 +382,7 @@ class CachingJar(FakeJar):
         if (
             last is None
             or last.version != self.version
-            or last.credentials is not (self.seed_credentials)
+            or last.credentials is not self.seed_credentials
         ):
             last = self.last = super().sent()
         return last

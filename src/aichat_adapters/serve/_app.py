@@ -34,7 +34,6 @@ from aichat_core import AuthenticationError, InvalidRequestError, Reply
 __all__ = ["ServeApp", "create_app"]
 
 logger = logging.getLogger("aichat.serve")
-_INFO = logging.INFO
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -217,7 +216,7 @@ class ServeApp:
 
     @staticmethod
     def _log(scope: Scope, status: int, started: float) -> None:
-        if not logger.isEnabledFor(_INFO):
+        if not logger.isEnabledFor(logging.INFO):
             return
         client = scope.get("client")
         peer = f"{client[0]}:{client[1]}" if client else "-"
@@ -233,7 +232,9 @@ class ServeApp:
         # What logger.info does, less its walk up the stack for the caller (a third of its
         # cost): the record names this method as where it comes from.
         file, line = _LOG_SOURCE
-        record = logger.makeRecord(logger.name, _INFO, file, line, _ACCESS, args, None, "_log")
+        record = logger.makeRecord(
+            logger.name, logging.INFO, file, line, _ACCESS, args, None, "_log"
+        )
         logger.handle(record)
 
     # ------------------------------------------------------------------ routes
@@ -386,25 +387,19 @@ class ServeApp:
         )
 
     async def _read(self, receive: Receive, limit: int) -> bytes | Problem | None:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None
-        body: bytes = message.get("body", b"")
-        if not message.get("more_body", False):  # the whole body at once: the usual case
-            return self._too_large() if len(body) > limit else body
-        chunks = [body]
-        size = len(body)
+        chunks: list[bytes] = []
+        size = 0
         while True:
-            if size > limit:
-                return self._too_large()
             message = await receive()
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
+            if size > limit:
+                return self._too_large()
             chunks.append(chunk)
             if not message.get("more_body", False):
-                return self._too_large() if size > limit else b"".join(chunks)
+                return b"".join(chunks)  # one chunk, the usual case: that chunk, not a copy
 
     async def _complete(self, chat: ChatRequest) -> Reply | Exception:
         """The call, once the gate gives it a place; its error as a value."""

@@ -73,6 +73,20 @@ async def test_a_declared_length_over_the_cap_is_refused_without_reading(stub: S
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("length", [b"9" * 5000, b"0" * 5000 + b"1048577"])
+async def test_a_declared_length_of_thousands_of_digits_is_over_the_cap(
+    stub: StubServer, length: bytes
+) -> None:
+    peer = Peer(chunks=3)
+    peer.headers.append((b"content-length", length))
+    async with client_for(stub) as client:
+        await create_app(client, max_body=1 << 20)(peer.scope(), peer.receive, peer.send)
+    assert peer.status == 413
+    assert peer.pulled == 0
+    assert stub.requests == []
+
+
+@pytest.mark.anyio
 async def test_a_chunked_body_over_the_cap_is_read_no_further(stub: StubServer) -> None:
     peer = Peer(chunks=512)  # 32 MiB, without a Content-Length
     async with client_for(stub) as client:

@@ -88,6 +88,13 @@ async def _answer(send: Send, headers: list[tuple[bytes, bytes]], body: bytes) -
     await send({"type": "http.response.body", "body": body})
 
 
+def _over(length: bytes, limit: int) -> bool:
+    """Whether a declared ``Content-Length`` (ASCII digits) is over ``limit``, however many
+    digits it has (``int`` refuses more than 4,300)."""
+    digits = length.lstrip(b"0")
+    return len(digits) > len(str(limit)) or int(digits or b"0") > limit
+
+
 def _is_chat(scope: Scope) -> bool:
     """``POST /v1/chat/completions`` at the root (mounted elsewhere: the router decides)."""
     return scope["path"] == _CHAT_PATH and scope["method"] == "POST" and not scope.get("root_path")
@@ -359,7 +366,7 @@ class ServeApp:
         ``None`` when the client went away. ``task``: the request's, on asyncio.
         """
         limit = self.settings.max_body
-        if length is not None and length.isdigit() and int(length) > limit:
+        if length is not None and length.isdigit() and _over(length, limit):
             return self._too_large()  # not one byte read: uvicorn discards the body as it comes
         seconds = self.settings.body_timeout
         try:
